@@ -1,0 +1,443 @@
+#include "network/train_kernels.hpp"
+
+#include "network/cb.hpp"
+
+#include <cblas.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace fepflow::network {
+
+void validate(const TrainParams& params) {
+  const auto require_positive = [](double value, const char* name) {
+    if (!(std::isfinite(value) && value > 0))
+      throw std::invalid_argument(std::string(name) + " must be positive and finite, got " +
+                                  std::to_string(value));
+  };
+  require_positive(params.evidence_level, "evidence_level");
+  require_positive(params.beta, "beta");
+  require_positive(params.lr, "lr");
+  require_positive(static_cast<double>(params.epochs), "epochs");
+  require_positive(static_cast<double>(params.steps), "steps");
+}
+
+TrainState::TrainState(std::size_t node_count) : nodes(node_count), weights(node_count * node_count, 0.0f) {}
+
+namespace {
+
+using Batch = xsimd::batch<float>;
+constexpr std::size_t lanes = Batch::size;
+
+// Rows are handled in fixed chunks: whatever the thread count, a chunk is
+// processed whole, by the same code, and sums across rows add per-chunk
+// partials in chunk order. This is what makes results thread-count invariant.
+constexpr std::size_t chunk_rows = 64;
+
+std::size_t chunk_count(std::size_t n) { return (n + chunk_rows - 1) / chunk_rows; }
+
+// Calls body(chunk) for every chunk; each thread of the arena takes one fixed
+// contiguous range of chunks, the same at every call, so a thread keeps
+// streaming the same rows of W (its share stays in its own cache).
+template <class Body>
+void for_each_chunk(std::size_t chunks, const Body& body) {
+  const auto threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, threads, 1),
+      [&](const tbb::blocked_range<std::size_t>& blocks) {
+        for (std::size_t b = blocks.begin(); b != blocks.end(); ++b)
+          for (std::size_t c = chunks * b / threads; c < chunks * (b + 1) / threads; ++c) body(c);
+      },
+      tbb::static_partitioner());
+}
+
+// acc's lanes summed, plus a[j] * b[j] for the columns past the last full batch.
+float finish_dot(const Batch& acc, const float* a, const float* b, std::size_t vector_end, std::size_t n) {
+  float sum = xsimd::hadd(acc);
+  for (std::size_t j = vector_end; j < n; ++j) sum = std::fma(a[j], b[j], sum);
+  return sum;
+}
+
+float dot(const float* a, const float* b, std::size_t n) {
+  const std::size_t vector_end = n - n % lanes;
+  Batch acc(0.0f);
+  for (std::size_t j = 0; j < vector_end; j += lanes)
+    acc = xsimd::fma(Batch::load_unaligned(a + j), Batch::load_unaligned(b + j), acc);
+  return finish_dot(acc, a, b, vector_end, n);
+}
+
+// h[i] = W[i, :] . x for the R rows from `first`. Rows are taken R at a time so
+// each load of x serves R rows; every row has its own accumulator, so a row's
+// result does not depend on R.
+template <std::size_t R>
+void multiply_rows(const float* W, std::size_t n, std::size_t first, const float* x, float* h) {
+  const std::size_t vector_end = n - n % lanes;
+  const float* row[R];
+  Batch acc[R];
+  for (std::size_t r = 0; r < R; ++r) {
+    row[r] = W + (first + r) * n;
+    acc[r] = Batch(0.0f);
+  }
+  for (std::size_t j = 0; j < vector_end; j += lanes) {
+    const Batch xb = Batch::load_unaligned(x + j);
+    for (std::size_t r = 0; r < R; ++r) acc[r] = xsimd::fma(Batch::load_unaligned(row[r] + j), xb, acc[r]);
+  }
+  for (std::size_t r = 0; r < R; ++r) h[first + r] = finish_dot(acc[r], row[r], x, vector_end, n);
+}
+
+// Rank-1 terms not yet applied to W: W += gains[k] (outer) states[k], k < count.
+struct PendingTerms {
+  const float* const* gains;
+  const float* const* states;
+  std::size_t count;
+};
+
+// Adds the pending terms to the R rows from `first` (W_ii kept 0 if asked) in
+// one pass over them; with x given, also h[i] = (updated W)[i, :] . x in the
+// same pass. Each element gets its terms in order k = 0, 1, ..., whatever R.
+template <std::size_t R>
+void update_rows(float* W, std::size_t n, std::size_t first, const PendingTerms& pending, bool zero_diagonal,
+                 const float* x, float* h) {
+  const std::size_t vector_end = n - n % lanes;
+  float* row[R];
+  Batch acc[R];
+  for (std::size_t r = 0; r < R; ++r) {
+    row[r] = W + (first + r) * n;
+    acc[r] = Batch(0.0f);
+  }
+  for (std::size_t j = 0; j < vector_end; j += lanes) {
+    Batch w[R];
+    for (std::size_t r = 0; r < R; ++r) w[r] = Batch::load_unaligned(row[r] + j);
+    for (std::size_t k = 0; k < pending.count; ++k) {
+      const Batch y = Batch::load_unaligned(pending.states[k] + j);
+      for (std::size_t r = 0; r < R; ++r) w[r] = xsimd::fma(Batch(pending.gains[k][first + r]), y, w[r]);
+    }
+    for (std::size_t r = 0; r < R; ++r) {
+      w[r].store_unaligned(row[r] + j);
+      const std::size_t i = first + r;
+      if (zero_diagonal && i >= j && i < j + lanes) {
+        row[r][i] = 0.0f;
+        w[r] = Batch::load_unaligned(row[r] + j);
+      }
+    }
+    if (x) {
+      const Batch xb = Batch::load_unaligned(x + j);
+      for (std::size_t r = 0; r < R; ++r) acc[r] = xsimd::fma(w[r], xb, acc[r]);
+    }
+  }
+  for (std::size_t r = 0; r < R; ++r) {
+    for (std::size_t j = vector_end; j < n; ++j) {
+      float w = row[r][j];
+      for (std::size_t k = 0; k < pending.count; ++k) w = std::fma(pending.gains[k][first + r], pending.states[k][j], w);
+      row[r][j] = (zero_diagonal && j == first + r) ? 0.0f : w;
+    }
+    if (x) h[first + r] = finish_dot(acc[r], row[r], x, vector_end, n);
+  }
+}
+
+// Runs f<4>(i) for rows i, i+4, ... of [begin, end), then f<1> for the rest.
+template <class RowsFunction>
+void for_row_groups(std::size_t begin, std::size_t end, const RowsFunction& f) {
+  std::size_t i = begin;
+  for (; i + 4 <= end; i += 4) f(std::integral_constant<std::size_t, 4>(), i);
+  for (; i < end; ++i) f(std::integral_constant<std::size_t, 1>(), i);
+}
+
+// The per-node part of a step for rows [begin, end): sample x' from the field
+// h, and the learning signal lr * pi * e with e = x' - L(h). Returns the rows'
+// share of the step's VFE.
+double sample_rows(const TrainParams& p, std::size_t begin, std::size_t end, const float* h, const float* input,
+                   const float* uniforms, float* gain, float* state) {
+  double vfe = 0.0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const double field = h[i];
+    const double t = p.beta * (field + static_cast<double>(input[i]));
+    const float x_new = static_cast<float>(cb::sample(t, cb::open_uniform(uniforms[i])));
+    const double error = static_cast<double>(x_new) - cb::langevin(field);
+    const double precision = p.precision_weighted ? 1.0 / std::max(cb::fisher(p.beta * field), 1e-8) : 1.0;
+    gain[i] = static_cast<float>(p.lr * precision * error);
+    state[i] = x_new;
+    vfe += cb::free_energy_term(t, x_new);
+  }
+  return vfe;
+}
+
+// What both kernels share: parameters, the epoch's input, per-step buffers.
+class TrainingLoop {
+ public:
+  TrainingLoop(TrainState& state, const PatternSet& patterns, const TrainParams& params, const RandomStream& rng)
+      : state_(state),
+        patterns_(patterns),
+        params_(params),
+        n_(state.nodes),
+        chunks_(chunk_count(state.nodes)),
+        pattern_order_(rng.substream(pattern_order_substream)),
+        sample_noise_(rng.substream(sample_noise_substream)),
+        input_(n_),
+        field_(n_),
+        uniforms_(n_),
+        chunk_vfe_(chunks_) {
+    validate(params);
+    if (patterns.nodes != n_ || patterns.count == 0)
+      throw std::invalid_argument("training needs at least one pattern of " + std::to_string(n_) + " nodes");
+    if (state.weights.size() != n_ * n_) throw std::invalid_argument("training state: W is not n x n");
+  }
+
+ protected:
+  // Selects the epoch's pattern, records it, and sets the input u.
+  void begin_epoch(std::int64_t epoch) {
+    const auto k = pattern_order_.below(patterns_.count, static_cast<std::uint64_t>(epoch));
+    state_.order.push_back(static_cast<std::int64_t>(k));
+    const float* pattern = patterns_.values + k * n_;
+    for (std::size_t i = 0; i < n_; ++i) input_[i] = static_cast<float>(params_.evidence_level * pattern[i]);
+  }
+
+  // Samples rows [begin, end) of global step `step` from field_ into gain and
+  // state; keeps the chunk's VFE share.
+  void sample_chunk(std::size_t chunk, std::int64_t step, float* gain, float* state) {
+    const std::size_t begin = chunk * chunk_rows, end = std::min(n_, begin + chunk_rows);
+    sample_noise_.substream(static_cast<std::uint64_t>(step)).fill_uniform(uniforms_.data() + begin, end - begin, begin);
+    chunk_vfe_[chunk] =
+        sample_rows(params_, begin, end, field_.data(), input_.data(), uniforms_.data(), gain, state);
+  }
+
+  void record_vfe() {
+    double total = 0.0;
+    for (double v : chunk_vfe_) total += v;
+    state_.vfe.push_back(total);
+  }
+
+  TrainState& state_;
+  const PatternSet patterns_;
+  const TrainParams params_;
+  const std::size_t n_;
+  const std::size_t chunks_;
+  const RandomStream pattern_order_;
+  const RandomStream sample_noise_;
+  std::vector<float> input_;
+  std::vector<float> field_;
+  std::vector<float> uniforms_;
+  std::vector<double> chunk_vfe_;
+};
+
+// The textbook step with OpenBLAS, one chunk per call so rows are computed the
+// same way for any thread count.
+class NaiveBlasLoop : TrainingLoop {
+ public:
+  using TrainingLoop::TrainingLoop;
+
+  void run(std::int64_t epoch_end) {
+    if (state_.pending_count() != 0)
+      throw std::invalid_argument("the naive kernel cannot continue a state with deferred updates");
+    openblas_set_num_threads(1);  // TBB owns the threads; BLAS must not start its own
+    std::vector<float> x(n_), x_new(n_), gain(n_);
+    float* W = state_.weights.data();
+    const int n = static_cast<int>(n_);
+    for (std::int64_t epoch = state_.next_epoch; epoch < epoch_end; ++epoch) {
+      begin_epoch(epoch);
+      for (std::int64_t j = 0; j < params_.steps; ++j) {
+        for_each_chunk(chunks_, [&](std::size_t chunk) {
+          const std::size_t begin = chunk * chunk_rows, rows = std::min(n_, begin + chunk_rows) - begin;
+          if (j == 0)
+            std::fill_n(field_.data() + begin, rows, 0.0f);
+          else
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(rows), n, 1.0f, W + begin * n_, n, x.data(),
+                        1, 0.0f, field_.data() + begin, 1);
+          sample_chunk(chunk, epoch * params_.steps + j, gain.data(), x_new.data());
+        });
+        for_each_chunk(chunks_, [&](std::size_t chunk) {
+          const std::size_t begin = chunk * chunk_rows, end = std::min(n_, begin + chunk_rows);
+          cblas_sger(CblasRowMajor, static_cast<int>(end - begin), n, 1.0f, gain.data() + begin, 1, x_new.data(), 1,
+                     W + begin * n_, n);
+          if (params_.zero_diagonal)
+            for (std::size_t i = begin; i < end; ++i) W[i * n_ + i] = 0.0f;
+        });
+        record_vfe();
+        std::swap(x, x_new);
+      }
+      state_.next_epoch = epoch + 1;
+    }
+  }
+};
+
+// The fused (deferral 1) and deferred kernels. The terms of the last steps
+// live in a ring of deferral + 1 slots indexed by global step, so the state x
+// (the previous step's x') stays readable while the new term is written.
+class DeferredLoop : TrainingLoop {
+ public:
+  DeferredLoop(TrainState& state, const PatternSet& patterns, const TrainParams& params, const RandomStream& rng,
+               std::size_t deferral)
+      : TrainingLoop(state, patterns, params, rng),
+        deferral_(deferral),
+        slots_(deferral + 1),
+        gain_ring_(slots_ * n_),
+        state_ring_(slots_ * n_),
+        dots_(deferral),
+        chunk_dots_(chunks_ * deferral) {
+    if (deferral == 0) throw std::invalid_argument("deferral must be at least 1 step");
+    const std::int64_t first_step = state.next_epoch * params.steps;
+    const std::size_t pending = pending_before(first_step);
+    if (state.pending_count() != pending)
+      throw std::invalid_argument("training state holds " + std::to_string(state.pending_count()) +
+                                  " deferred updates where this kernel expects " + std::to_string(pending));
+    for (std::size_t k = 0; k < pending; ++k) {
+      const std::int64_t step = first_step - static_cast<std::int64_t>(pending - k);
+      std::copy_n(state.pending_gains.data() + k * n_, n_, gain_slot(step));
+      std::copy_n(state.pending_states.data() + k * n_, n_, state_slot(step));
+    }
+  }
+
+  void run(std::int64_t epoch_end) {
+    for (std::int64_t epoch = state_.next_epoch; epoch < epoch_end; ++epoch) {
+      begin_epoch(epoch);
+      for (std::int64_t j = 0; j < params_.steps; ++j) step(epoch * params_.steps + j, j == 0, j + 1 == params_.steps);
+      state_.next_epoch = epoch + 1;
+    }
+    save_pending(state_.next_epoch * params_.steps);
+  }
+
+ private:
+  // Terms pending at the start of `step`: a flush happens whenever deferral
+  // terms have piled up, so the schedule depends on the step index only.
+  std::size_t pending_before(std::int64_t step) const {
+    return step == 0 ? 0 : static_cast<std::size_t>((step - 1) % static_cast<std::int64_t>(deferral_)) + 1;
+  }
+  float* gain_slot(std::int64_t step) { return gain_ring_.data() + static_cast<std::size_t>(step) % slots_ * n_; }
+  float* state_slot(std::int64_t step) { return state_ring_.data() + static_cast<std::size_t>(step) % slots_ * n_; }
+
+  // Pointers to the terms of steps [end - count, end).
+  void list_terms(std::int64_t end, std::size_t count, std::vector<const float*>& gains,
+                  std::vector<const float*>& states) {
+    gains.clear();
+    states.clear();
+    for (std::int64_t step = end - static_cast<std::int64_t>(count); step < end; ++step) {
+      gains.push_back(gain_slot(step));
+      states.push_back(state_slot(step));
+    }
+  }
+
+  void step(std::int64_t s, bool first_of_epoch, bool last_of_epoch) {
+    const std::size_t pending = pending_before(s);
+    const bool flush = pending == deferral_;
+    list_terms(s, pending, gains_, states_);
+    const PendingTerms terms{gains_.data(), states_.data(), pending};
+    const float* x = first_of_epoch ? nullptr : state_slot(s - 1);
+    float* new_gain = gain_slot(s);
+    float* new_state = state_slot(s);
+
+    // The next step corrects its product with y_k . x' for its pending terms
+    // (this step's included); a flush or a new epoch needs none.
+    const std::size_t next_pending = flush ? 1 : pending + 1;
+    const bool next_corrected = !last_of_epoch && next_pending < deferral_;
+    list_terms(s + 1, next_corrected ? next_pending : 0, next_gains_, next_states_);
+
+    float* W = state_.weights.data();
+    for_each_chunk(chunks_, [&](std::size_t chunk) {
+      const std::size_t begin = chunk * chunk_rows, end = std::min(n_, begin + chunk_rows);
+      float* h = field_.data();
+      if (flush)
+        for_row_groups(begin, end, [&](auto rows, std::size_t i) {
+          update_rows<decltype(rows)::value>(W, n_, i, terms, params_.zero_diagonal, x, h);
+        });
+      if (!x) {
+        std::fill(h + begin, h + end, 0.0f);
+      } else if (!flush) {
+        for_row_groups(begin, end, [&](auto rows, std::size_t i) {
+          multiply_rows<decltype(rows)::value>(W, n_, i, x, h);
+        });
+        correct_field(terms, x, begin, end);
+      }
+      sample_chunk(chunk, s, new_gain, new_state);
+      for (std::size_t k = 0; k < next_states_.size(); ++k)
+        chunk_dots_[chunk * deferral_ + k] = dot(next_states_[k] + begin, new_state + begin, end - begin);
+    });
+    record_vfe();
+    for (std::size_t k = 0; k < next_states_.size(); ++k) {
+      double total = 0.0;
+      for (std::size_t c = 0; c < chunks_; ++c) total += chunk_dots_[c * deferral_ + k];
+      dots_[k] = static_cast<float>(total);
+    }
+  }
+
+  // h = W0 x plus the pending terms' share: sum_k a_k (y_k . x), less their
+  // masked diagonal a_k[i] y_k[i] x[i]. dots_ holds y_k . x (from the last step).
+  void correct_field(const PendingTerms& terms, const float* x, std::size_t begin, std::size_t end) {
+    float* h = field_.data();
+    for (std::size_t k = 0; k < terms.count; ++k) {
+      const float d = dots_[k];
+      const float* a = terms.gains[k];
+      const float* y = terms.states[k];
+      if (params_.zero_diagonal)
+        for (std::size_t i = begin; i < end; ++i) h[i] = std::fma(a[i], d - y[i] * x[i], h[i]);
+      else
+        for (std::size_t i = begin; i < end; ++i) h[i] = std::fma(a[i], d, h[i]);
+    }
+  }
+
+  void save_pending(std::int64_t next_step) {
+    const std::size_t pending = pending_before(next_step);
+    state_.pending_gains.resize(pending * n_);
+    state_.pending_states.resize(pending * n_);
+    for (std::size_t k = 0; k < pending; ++k) {
+      const std::int64_t step = next_step - static_cast<std::int64_t>(pending - k);
+      std::copy_n(gain_slot(step), n_, state_.pending_gains.data() + k * n_);
+      std::copy_n(state_slot(step), n_, state_.pending_states.data() + k * n_);
+    }
+  }
+
+  const std::size_t deferral_;
+  const std::size_t slots_;
+  std::vector<float> gain_ring_;
+  std::vector<float> state_ring_;
+  std::vector<float> dots_;
+  std::vector<float> chunk_dots_;
+  std::vector<const float*> gains_, states_, next_gains_, next_states_;
+};
+
+}  // namespace
+
+void train_epochs(TrainState& state, const PatternSet& patterns, const TrainParams& params, const RandomStream& rng,
+                  std::int64_t epoch_end, const KernelOptions& kernel) {
+  if (epoch_end < state.next_epoch || epoch_end > params.epochs)
+    throw std::invalid_argument("epoch range [" + std::to_string(state.next_epoch) + ", " +
+                                std::to_string(epoch_end) + ") is outside the training's epochs");
+  switch (kernel.kernel) {
+    case UpdateKernel::naive_blas:
+      NaiveBlasLoop(state, patterns, params, rng).run(epoch_end);
+      break;
+    case UpdateKernel::fused:
+      DeferredLoop(state, patterns, params, rng, 1).run(epoch_end);
+      break;
+    case UpdateKernel::deferred:
+      DeferredLoop(state, patterns, params, rng, kernel.deferral).run(epoch_end);
+      break;
+  }
+}
+
+void apply_pending(TrainState& state, const TrainParams& params) {
+  const std::size_t n = state.nodes, count = state.pending_count();
+  std::vector<const float*> gains, states;
+  for (std::size_t k = 0; k < count; ++k) {
+    gains.push_back(state.pending_gains.data() + k * n);
+    states.push_back(state.pending_states.data() + k * n);
+  }
+  const PendingTerms terms{gains.data(), states.data(), count};
+  float* W = state.weights.data();
+  for_each_chunk(chunk_count(n), [&](std::size_t chunk) {
+    const std::size_t begin = chunk * chunk_rows, end = std::min(n, begin + chunk_rows);
+    for_row_groups(begin, end, [&](auto rows, std::size_t i) {
+      update_rows<decltype(rows)::value>(W, n, i, terms, params.zero_diagonal, nullptr, nullptr);
+    });
+  });
+  state.pending_gains.clear();
+  state.pending_states.clear();
+}
+
+}  // namespace fepflow::network
