@@ -1,0 +1,225 @@
+// Training-step time of each kernel against the machine's bounds for touching
+// W, measured in the same run (the machine is shared and noisy: only the
+// ratios are comparable across runs).
+//
+//   bench_train [OUT.json] [--sizes 1024,2048,4096] [--threads 1,2] [--seconds 1.5]
+//
+// Bounds: the time to stream-read W once (a sum), and to read and write it
+// once (scale in place), with the rows split statically over the threads as
+// in training. Kernels: ms per step of the faces configuration (beta 0.7,
+// lr 1e-4, 10 steps an epoch; the first step of an epoch has no product).
+// Also checks the deferred kernel against the naive one over a short training.
+#include "network/train_kernels.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace net = fepflow::network;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Batch = xsimd::batch<float>;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Median seconds of `repeats` calls of f.
+double median_seconds(int repeats, const std::function<void()>& f) {
+  std::vector<double> times;
+  for (int r = 0; r < repeats; ++r) {
+    const auto start = Clock::now();
+    f();
+    times.push_back(seconds_since(start));
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// Rows [0, n) cut into one fixed block per thread, as the kernels do.
+void for_thread_blocks(std::size_t n, const std::function<void(std::size_t, std::size_t)>& body) {
+  const auto threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, threads, 1),
+      [&](const tbb::blocked_range<std::size_t>& blocks) {
+        for (std::size_t b = blocks.begin(); b != blocks.end(); ++b) body(n * b / threads, n * (b + 1) / threads);
+      },
+      tbb::static_partitioner());
+}
+
+// Sum of W's elements in [begin, end): four accumulators keep the loads in flight.
+float stream_read(const float* W, std::size_t begin, std::size_t end) {
+  Batch a(0.0f), b(0.0f), c(0.0f), d(0.0f);
+  std::size_t j = begin;
+  for (; j + 4 * Batch::size <= end; j += 4 * Batch::size) {
+    a += Batch::load_unaligned(W + j);
+    b += Batch::load_unaligned(W + j + Batch::size);
+    c += Batch::load_unaligned(W + j + 2 * Batch::size);
+    d += Batch::load_unaligned(W + j + 3 * Batch::size);
+  }
+  float sum = xsimd::hadd(a + b + c + d);
+  for (; j < end; ++j) sum += W[j];
+  return sum;
+}
+
+void scale_in_place(float* W, std::size_t begin, std::size_t end, float factor) {
+  for (std::size_t j = begin; j < end; ++j) W[j] *= factor;
+}
+
+struct Row {
+  std::size_t n;
+  int threads;
+  double read_ms, read_write_ms, naive_ms, fused_ms, deferred_ms;
+  double deferred_vs_naive;  // max |W_deferred - W_naive| / max |W_naive| after a short training
+};
+
+net::TrainParams faces_params(std::int64_t epochs) {
+  net::TrainParams p;
+  p.evidence_level = 1.0;
+  p.beta = 0.7;
+  p.lr = 1e-4;
+  p.epochs = epochs;
+  p.steps = 10;
+  return p;
+}
+
+std::vector<float> random_patterns(std::size_t count, std::size_t n) {
+  std::vector<float> values(count * n);
+  fepflow::RandomStream(5).fill_normal(values.data(), values.size());
+  return values;
+}
+
+// Milliseconds per step of `kernel`: a warm-up epoch, then timed blocks of
+// epochs for about `seconds`; the median block.
+double ms_per_step(std::size_t n, const std::vector<float>& patterns, const net::KernelOptions& kernel,
+                   double seconds) {
+  const std::int64_t block = 4;
+  net::TrainState state(n);
+  const net::PatternSet set{patterns.data(), patterns.size() / n, n};
+  const auto p = faces_params(1 << 30);
+  const fepflow::RandomStream rng(42);
+  net::train_epochs(state, set, p, rng, 1, kernel);
+  std::vector<double> times;
+  const auto start = Clock::now();
+  while (times.size() < 3 || seconds_since(start) < seconds) {
+    const auto t0 = Clock::now();
+    net::train_epochs(state, set, p, rng, state.next_epoch + block, kernel);
+    times.push_back(seconds_since(t0));
+  }
+  std::sort(times.begin(), times.end());
+  return 1e3 * times[times.size() / 2] / static_cast<double>(block * p.steps);
+}
+
+double deferred_vs_naive(std::size_t n, const std::vector<float>& patterns) {
+  const auto p = faces_params(20);
+  const net::PatternSet set{patterns.data(), patterns.size() / n, n};
+  const fepflow::RandomStream rng(7);
+  net::TrainState naive(n), deferred(n);
+  net::train_epochs(naive, set, p, rng, p.epochs, {net::UpdateKernel::naive_blas});
+  net::train_epochs(deferred, set, p, rng, p.epochs, {net::UpdateKernel::deferred});
+  net::apply_pending(deferred, p);
+  float difference = 0, scale = 0;
+  for (std::size_t i = 0; i < n * n; ++i) {
+    difference = std::max(difference, std::fabs(deferred.weights[i] - naive.weights[i]));
+    scale = std::max(scale, std::fabs(naive.weights[i]));
+  }
+  return difference / scale;
+}
+
+Row measure(std::size_t n, int threads, double seconds) {
+  Row row{n, threads, 0, 0, 0, 0, 0, 0};
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    std::vector<float> W(n * n, 1.0f);
+    volatile float sink = 0;
+    row.read_ms = 1e3 * median_seconds(21, [&] {
+      for_thread_blocks(n, [&](std::size_t r0, std::size_t r1) { sink = sink + stream_read(W.data(), r0 * n, r1 * n); });
+    });
+    row.read_write_ms = 1e3 * median_seconds(21, [&] {
+      for_thread_blocks(n, [&](std::size_t r0, std::size_t r1) { scale_in_place(W.data(), r0 * n, r1 * n, 0.999f); });
+    });
+    W = {};
+    const auto patterns = random_patterns(16, n);
+    row.naive_ms = ms_per_step(n, patterns, {net::UpdateKernel::naive_blas}, seconds);
+    row.fused_ms = ms_per_step(n, patterns, {net::UpdateKernel::fused}, seconds);
+    row.deferred_ms = ms_per_step(n, patterns, {net::UpdateKernel::deferred}, seconds);
+    row.deferred_vs_naive = deferred_vs_naive(n, patterns);
+  });
+  return row;
+}
+
+std::vector<long> parse_list(const std::string& text) {
+  std::vector<long> values;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) values.push_back(std::stol(item));
+  return values;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string json_path = "bench_train.json";
+  std::vector<long> sizes = {1024, 2048, 4096}, thread_counts = {1, 2};
+  double seconds = 1.5;
+  for (int a = 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    if (arg == "--sizes" && a + 1 < argc)
+      sizes = parse_list(argv[++a]);
+    else if (arg == "--threads" && a + 1 < argc)
+      thread_counts = parse_list(argv[++a]);
+    else if (arg == "--seconds" && a + 1 < argc)
+      seconds = std::stod(argv[++a]);
+    else if (arg.rfind("--", 0) != 0)
+      json_path = arg;
+    else {
+      std::cerr << "usage: bench_train [OUT.json] [--sizes 1024,2048,4096] [--threads 1,2] [--seconds 1.5]\n";
+      return 2;
+    }
+  }
+  const net::KernelOptions deferred_default;
+  std::printf("ms per training step (faces configuration, 10 steps an epoch); deferral %zu steps\n",
+              deferred_default.deferral);
+  std::printf("%6s %3s | %8s %8s | %8s %8s %8s | %9s %9s %9s | %10s\n", "n", "thr", "read W", "r+w W", "naive",
+              "fused", "deferred", "def/read", "naive/def", "fused/def", "W dev");
+  std::vector<Row> rows;
+  for (long n : sizes)
+    for (long threads : thread_counts) {
+      const Row r = measure(static_cast<std::size_t>(n), static_cast<int>(threads), seconds);
+      rows.push_back(r);
+      std::printf("%6zu %3d | %8.3f %8.3f | %8.3f %8.3f %8.3f | %9.2f %9.2f %9.2f | %10.2e\n", r.n, r.threads,
+                  r.read_ms, r.read_write_ms, r.naive_ms, r.fused_ms, r.deferred_ms, r.deferred_ms / r.read_ms,
+                  r.naive_ms / r.deferred_ms, r.fused_ms / r.deferred_ms, r.deferred_vs_naive);
+      std::fflush(stdout);
+    }
+  std::ofstream json(json_path);
+  json << "{\n  \"unit\": \"ms per step\",\n  \"deferral\": " << deferred_default.deferral << ",\n  \"results\": [\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    json << "    {\"n\": " << r.n << ", \"threads\": " << r.threads << ", \"read_W\": " << r.read_ms
+         << ", \"read_write_W\": " << r.read_write_ms << ", \"naive_blas\": " << r.naive_ms
+         << ", \"fused\": " << r.fused_ms << ", \"deferred\": " << r.deferred_ms
+         << ", \"deferred_over_read\": " << r.deferred_ms / r.read_ms
+         << ", \"naive_over_deferred\": " << r.naive_ms / r.deferred_ms
+         << ", \"deferred_vs_naive_W_deviation\": " << r.deferred_vs_naive << "}"
+         << (i + 1 < rows.size() ? ",\n" : "\n");
+  }
+  json << "  ]\n}\n";
+  std::printf("wrote %s\n", json_path.c_str());
+  return json ? 0 : 1;
+}
