@@ -3,7 +3,9 @@
 
 #include <fepflow/pipeline.hpp>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace fepflow::test {
 
@@ -35,5 +37,12 @@ struct CommandResult {
 CommandResult run_cli(const std::string& args);
 /// Runs a shell command line, capturing stdout and stderr.
 CommandResult run_shell(const std::string& command);
+
+/// Starts `fepflow ARGS...` in the background, stdout and stderr to `log`.
+int spawn_cli(const std::vector<std::string>& args, const std::string& log);
+/// Waits for a spawned process; its exit code, or 128 + signal.
+int wait_for_exit(int pid);
+/// Polls until `predicate` holds (true) or `seconds` pass (false).
+bool wait_until(const std::function<bool()>& predicate, double seconds);
 
 }  // namespace fepflow::test
