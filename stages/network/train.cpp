@@ -222,8 +222,9 @@ class Train : public Stage {
   void publish(net::TrainState& s) {
     const std::size_t n = s.nodes;
     xt::xarray<float> weights = xt::adapt(s.weights, shape2(n, n));
-    s.weights = {};
-    xt::xarray<float> sym = xt::empty<float>({n, n}), anti = xt::empty<float>({n, n});
+    s.weights = std::vector<float>();  // frees it (assigning {} would keep the capacity)
+    auto sym = xt::xarray<float>::from_shape({n, n});
+    auto anti = xt::xarray<float>::from_shape({n, n});
     const float* w = weights.data();
     for_each_pair_tiled(n, [&](std::size_t i, std::size_t j) {
       sym.data()[i * n + j] = 0.5f * (w[i * n + j] + w[j * n + i]);
