@@ -155,7 +155,7 @@ class Olivetti : public Stage {
 
     const auto chosen = subsample_indices(olivetti_count, static_cast<std::size_t>(*n_max), ctx.rng());
     xt::xtensor<float, 3> kept({chosen.size(), olivetti_side, olivetti_side});
-    xt::xtensor<std::int64_t, 1> person({chosen.size()});
+    xt::xtensor<std::int64_t, 1> person = xt::empty<std::int64_t>({chosen.size()});
     for (std::size_t j = 0; j < chosen.size(); ++j) {
       std::copy_n(&all(chosen[j], 0, 0), olivetti_pixels, &kept(j, 0, 0));
       person(j) = static_cast<std::int64_t>(chosen[j] / olivetti_per_person);

@@ -37,7 +37,8 @@ void write_user_file(const std::string& path) {
   const H5::StrType text(H5::PredType::C_S1, H5T_VARIABLE);
   file.createDataSet("/note", text, H5::DataSpace(H5S_SCALAR)).write(std::string("hello"), text);
   const float bad[8] = {0, 1, 2, 3, 4, NAN, 6, 7};
-  file.createDataSet("/bad", H5::PredType::NATIVE_FLOAT, H5::DataSpace(3, image_dims))
+  const hsize_t bad_dims[3] = {2, 2, 2};
+  file.createDataSet("/bad", H5::PredType::NATIVE_FLOAT, H5::DataSpace(3, bad_dims))
       .write(bad, H5::PredType::NATIVE_FLOAT);
 }
 

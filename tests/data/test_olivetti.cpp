@@ -112,9 +112,9 @@ TEST_CASE("olivetti stage: n_max < 400 keeps matching images and labels", "[data
   const auto& images = a.array<float>("images");
   const auto& labels = a.array<std::int64_t>("labels");
   REQUIRE(test::shape_of(images) == std::vector<std::size_t>{12, 64, 64});
-  CHECK(images == b.array<float>("images"));
-  CHECK(labels == b.array<std::int64_t>("labels"));
-  CHECK(images != c.array<float>("images"));
+  CHECK((images == b.array<float>("images")));
+  CHECK((labels == b.array<std::int64_t>("labels")));
+  CHECK((images != c.array<float>("images")));
 
   // Each kept image is one of the 400 (a distinct one), labelled with its person.
   const auto& all = test::olivetti_images();

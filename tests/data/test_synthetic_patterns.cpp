@@ -21,8 +21,8 @@ TEST_CASE("synthetic_patterns: Gaussian rows are z-scored and seeded", "[data][s
     CHECK(sum / 300 == Approx(0.0).margin(1e-6));
     CHECK(squares / 300 == Approx(1.0).epsilon(1e-5));
   }
-  CHECK(patterns == data::gaussian_patterns(5, 300, stream));
-  CHECK(patterns != data::gaussian_patterns(5, 300, RandomStream(12)));
+  CHECK((patterns == data::gaussian_patterns(5, 300, stream)));
+  CHECK((patterns != data::gaussian_patterns(5, 300, RandomStream(12))));
   // Rows are distinct draws, not one row repeated.
   CHECK(patterns(0, 0) != patterns(1, 0));
 }
@@ -32,15 +32,15 @@ TEST_CASE("synthetic_patterns: sparse ternary entries follow the sparsity", "[da
   const std::size_t n = 200 * 1000;
   for (double sparsity : {0.2, 0.5}) {
     const auto patterns = data::sparse_ternary_patterns(200, 1000, sparsity, stream);
-    std::size_t plus = 0, minus = 0, zero = 0;
-    for (float v : patterns) (v == 1.0f ? plus : v == -1.0f ? minus : v == 0.0f ? zero : n) += 1;
+    const auto count = [&](float value) { return static_cast<std::size_t>(std::count(patterns.begin(), patterns.end(), value)); };
+    const std::size_t plus = count(1.0f), minus = count(-1.0f), zero = count(0.0f);
     INFO("sparsity " << sparsity << ": +1 " << plus << ", -1 " << minus << ", 0 " << zero);
     REQUIRE(plus + minus + zero == n);
     // Binomial counts: these margins are more than 10 standard deviations.
     CHECK(std::abs(static_cast<double>(plus + minus) - sparsity * n) < 0.01 * n);
     CHECK(std::abs(static_cast<double>(plus) - static_cast<double>(minus)) < 0.01 * n);
   }
-  CHECK(data::sparse_ternary_patterns(3, 50, 0.0, stream) == xt::zeros<float>({3, 50}));
+  CHECK((data::sparse_ternary_patterns(3, 50, 0.0, stream) == xt::zeros<float>({3, 50})));
   const auto dense = data::sparse_ternary_patterns(3, 50, 1.0, stream);
   CHECK(std::all_of(dense.begin(), dense.end(), [](float v) { return v == 1.0f || v == -1.0f; }));
 }
@@ -53,11 +53,11 @@ TEST_CASE("synthetic_patterns stage: kinds, seeds and parameter errors", "[data]
   const auto a = run_stage("synthetic_patterns", sparse, {}, options);
   const auto b = run_stage("synthetic_patterns", sparse, {}, options);
   CHECK(test::shape_of(a.array<float>("patterns")) == std::vector<std::size_t>{10, 64});
-  CHECK(a.array<float>("patterns") == b.array<float>("patterns"));
+  CHECK((a.array<float>("patterns") == b.array<float>("patterns")));
 
   auto gaussian = sparse;
   gaussian["kind"] = std::string("gaussian");
-  CHECK(a.array<float>("patterns") != run_stage("synthetic_patterns", gaussian, {}, options).array<float>("patterns"));
+  CHECK((a.array<float>("patterns") != run_stage("synthetic_patterns", gaussian, {}, options).array<float>("patterns")));
 
   auto unknown = sparse;
   unknown["kind"] = std::string("uniform");

@@ -24,7 +24,7 @@ TEST_CASE("downsample: stride sampling matches NumPy exactly", "[preprocess][dow
     const auto expected = test::reference<float>("/downsample/size" + std::to_string(size) + "_images_0_4");
     CHECK(test::max_abs_difference(preprocess::downsample_stride(first_five_faces(), size), expected) == 0.0);
   }
-  CHECK(preprocess::downsample_stride(first_five_faces(), 64) == first_five_faces());
+  CHECK((preprocess::downsample_stride(first_five_faces(), 64) == first_five_faces()));
 }
 
 TEST_CASE("downsample: block means", "[preprocess][downsample]") {
@@ -34,8 +34,8 @@ TEST_CASE("downsample: block means", "[preprocess][downsample]") {
   CHECK(non_square(0, 0, 0) == 3.5f);
   const xt::xtensor<float, 3> square = {{{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}, {12, 13, 14, 15}}};
   const auto halved = preprocess::downsample_mean(square, 2);
-  CHECK(halved == xt::xtensor<float, 3>{{{2.5f, 4.5f}, {10.5f, 12.5f}}});
-  CHECK(preprocess::downsample_stride(square, 2) == xt::xtensor<float, 3>{{{0, 2}, {8, 10}}});
+  CHECK((halved == xt::xtensor<float, 3>{{{2.5f, 4.5f}, {10.5f, 12.5f}}}));
+  CHECK((preprocess::downsample_stride(square, 2) == xt::xtensor<float, 3>{{{0, 2}, {8, 10}}}));
 }
 
 TEST_CASE("downsample stage: methods and errors", "[preprocess][downsample]") {

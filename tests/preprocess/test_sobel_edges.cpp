@@ -60,11 +60,11 @@ TEST_CASE("sobel: mirror-reflect borders repeat the edge pixel", "[preprocess][s
   // half that at the left and right borders, where the edge pixel repeats.
   const xt::xtensor<float, 2> ramp = {{0, 1, 2, 3}, {0, 1, 2, 3}, {0, 1, 2, 3}};
   const auto gradients = preprocess::sobel_gradients(ramp);
-  CHECK(gradients.gx == xt::xtensor<float, 2>{{4, 8, 8, 4}, {4, 8, 8, 4}, {4, 8, 8, 4}});
-  CHECK(gradients.gy == xt::zeros<float>({3, 4}));
+  CHECK((gradients.gx == xt::xtensor<float, 2>{{4, 8, 8, 4}, {4, 8, 8, 4}, {4, 8, 8, 4}}));
+  CHECK((gradients.gy == xt::zeros<float>({3, 4})));
   // A vertical step between rows 0 and 1: rows 0 and 1 see it.
   const xt::xtensor<float, 2> step = {{0, 0}, {1, 1}, {1, 1}};
-  CHECK(preprocess::sobel_gradients(step).gy == xt::xtensor<float, 2>{{4, 4}, {4, 4}, {0, 0}});
+  CHECK((preprocess::sobel_gradients(step).gy == xt::xtensor<float, 2>{{4, 4}, {4, 4}, {0, 0}}));
 }
 
 TEST_CASE("sobel: percentile with linear interpolation as NumPy", "[preprocess][sobel]") {
@@ -78,8 +78,8 @@ TEST_CASE("sobel: percentile with linear interpolation as NumPy", "[preprocess][
 
 TEST_CASE("sobel: edge maps with ties counted as edges, negated by default", "[preprocess][sobel]") {
   const xt::xtensor<double, 2> magnitude = {{0.5, 1.0}, {2.0, 0.1}};
-  CHECK(preprocess::edge_map(magnitude, 1.0, false) == xt::xtensor<float, 2>{{-1, 1}, {1, -1}});
-  CHECK(preprocess::edge_map(magnitude, 1.0, true) == xt::xtensor<float, 2>{{1, -1}, {-1, 1}});
+  CHECK((preprocess::edge_map(magnitude, 1.0, false) == xt::xtensor<float, 2>{{-1, 1}, {1, -1}}));
+  CHECK((preprocess::edge_map(magnitude, 1.0, true) == xt::xtensor<float, 2>{{1, -1}, {-1, 1}}));
 }
 
 TEST_CASE("sobel: edge maps match the reference at 32 and 64 pixels", "[preprocess][sobel]") {
