@@ -45,8 +45,9 @@ class Hdf5Images : public Stage {
                                       "; expected numeric N x H x W images or N x D patterns");
     auto values = as_float32(stored);
     if (const auto bad = preprocess::find_non_finite(values))
-      throw ParamError("dataset", where + ": item " + std::to_string(bad->item) + " holds NaN or Inf (at offset " +
-                                      std::to_string(bad->offset) + " in the item, as float32); expected finite values");
+      throw ParamError("dataset", where + ": item " + std::to_string(bad->item) +
+                                      " holds NaN or Inf (at offset " + std::to_string(bad->offset) +
+                                      " in the item, as float32); expected finite values");
     images = std::move(values);
   }
 };

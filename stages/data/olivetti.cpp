@@ -67,7 +67,8 @@ std::string describe(const matvar_t& var) {
 
 xt::xtensor<float, 3> load_olivetti_mat(const std::string& path) {
   const std::string file = "'" + path + "'";
-  const std::string expected = "; expected variable 'faces', a real 4096 x 400 matrix (one 64 x 64 image per column)";
+  const std::string expected =
+      "; expected variable 'faces', a real 4096 x 400 matrix (one 64 x 64 image per column)";
   const std::unique_ptr<mat_t, int (*)(mat_t*)> mat(Mat_Open(path.c_str(), MAT_ACC_RDONLY), &Mat_Close);
   if (!mat) throw std::runtime_error(file + " is not a MATLAB .mat file that matio can read" + expected);
   const std::unique_ptr<matvar_t, void (*)(matvar_t*)> faces(Mat_VarRead(mat.get(), "faces"), &Mat_VarFree);
@@ -103,8 +104,7 @@ std::vector<std::size_t> subsample_indices(std::size_t count, std::size_t n_max,
   std::vector<std::size_t> order(count);
   std::iota(order.begin(), order.end(), std::size_t{0});
   if (n_max == count) return order;
-  for (std::size_t i = 0; i < n_max; ++i)
-    std::swap(order[i], order[i + rng.below(count - i, i)]);
+  for (std::size_t i = 0; i < n_max; ++i) std::swap(order[i], order[i + rng.below(count - i, i)]);
   order.resize(n_max);
   return order;
 }
@@ -141,7 +141,8 @@ class Olivetti : public Stage {
     if (*verify_checksum) {
       const std::string digest = sha256_file(*path);
       if (digest != olivetti_sha256)
-        throw ParamError("path", "file '" + *path + "' has SHA-256 " + digest + "; expected " + olivetti_sha256 +
+        throw ParamError("path", "file '" + *path + "' has SHA-256 " + digest + "; expected " +
+                                     olivetti_sha256 +
                                      " (the published olivettifaces.mat). Set verify_checksum: false to "
                                      "load a different file");
     }
@@ -165,7 +166,8 @@ class Olivetti : public Stage {
   }
 };
 
-FEPFLOW_REGISTER_STAGE(Olivetti, "olivetti", 1, "The Olivetti faces (400 x 64 x 64, [0, 1]) from a MATLAB file")
+FEPFLOW_REGISTER_STAGE(Olivetti, "olivetti", 1,
+                       "The Olivetti faces (400 x 64 x 64, [0, 1]) from a MATLAB file")
 
 }  // namespace
 }  // namespace fepflow::data

@@ -14,7 +14,8 @@ inline constexpr std::size_t olivetti_count = 400;      // images in the data se
 inline constexpr std::size_t olivetti_side = 64;        // each image is 64 x 64
 inline constexpr std::size_t olivetti_per_person = 10;  // image k shows person k / 10
 /// SHA-256 of the published olivettifaces.mat (also in data/olivettifaces.mat.sha256).
-inline constexpr const char* olivetti_sha256 = "b1988d02c72fe5b8ee82b5ef3bb7982eafc74f1e1ff0ae0ade35061ad0af534d";
+inline constexpr const char* olivetti_sha256 =
+    "b1988d02c72fe5b8ee82b5ef3bb7982eafc74f1e1ff0ae0ade35061ad0af534d";
 
 /// Reads variable `faces` (4096 x 400, any real numeric class, one image per
 /// column) of a MATLAB v5 / v7.3 file with matio and returns 400 x 64 x 64

@@ -8,7 +8,8 @@
 
 namespace fepflow::data {
 
-xt::xtensor<float, 2> gaussian_patterns(std::size_t n_patterns, std::size_t n_nodes, const RandomStream& rng) {
+xt::xtensor<float, 2> gaussian_patterns(std::size_t n_patterns, std::size_t n_nodes,
+                                        const RandomStream& rng) {
   xt::xtensor<double, 2> draws({n_patterns, n_nodes});
   for (std::size_t k = 0; k < draws.size(); ++k) draws.flat(k) = rng.normal(k);
   return xt::cast<float>(preprocess::zscore_rows(draws));
@@ -35,8 +36,8 @@ class SyntheticPatterns : public Stage {
                           one_of({"gaussian", "sparse_ternary"})};
   Param<std::int64_t> n_patterns{this, "n_patterns", required, "number of patterns (rows)", positive()};
   Param<std::int64_t> n_nodes{this, "n_nodes", required, "entries per pattern (network nodes)", positive()};
-  Param<double> sparsity{this, "sparsity", 0.2,
-                         "sparse_ternary only: probability that an entry is nonzero", between(0.0, 1.0)};
+  Param<double> sparsity{this, "sparsity", 0.2, "sparse_ternary only: probability that an entry is nonzero",
+                         between(0.0, 1.0)};
   Output<float> patterns{this, "patterns", 2, "n_patterns x n_nodes float32"};
 
   void run(Context& ctx) override {

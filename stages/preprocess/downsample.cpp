@@ -30,7 +30,8 @@ xt::xtensor<float, 3> downsample_mean(const xt::xtensor<float, 3>& images, std::
       for (std::size_t c = 0; c < size; ++c) {
         double sum = 0.0;
         for (std::size_t dr = 0; dr < row_step; ++dr)
-          for (std::size_t dc = 0; dc < col_step; ++dc) sum += images(i, r * row_step + dr, c * col_step + dc);
+          for (std::size_t dc = 0; dc < col_step; ++dc)
+            sum += images(i, r * row_step + dr, c * col_step + dc);
         out(i, r, c) = static_cast<float>(sum / block_pixels);
       }
   return out;

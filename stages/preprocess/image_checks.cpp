@@ -25,10 +25,10 @@ std::string shape_text(const xt::xarray<float>::shape_type& shape) {
 
 xt::xtensor<float, 3> checked_images(const xt::xarray<float>& images) {
   if (images.dimension() != 3)
-    throw Error("input 'images' is " + shape_text(images.shape()) +
-                "; expected N x H x W images (rank 3)");
+    throw Error("input 'images' is " + shape_text(images.shape()) + "; expected N x H x W images (rank 3)");
   if (images.size() == 0)
-    throw Error("input 'images' is " + shape_text(images.shape()) + "; expected at least one pixel per image");
+    throw Error("input 'images' is " + shape_text(images.shape()) +
+                "; expected at least one pixel per image");
   if (const auto bad = find_non_finite(images)) {
     const std::size_t width = images.shape()[2];
     throw Error("input 'images': image " + std::to_string(bad->item) + " holds NaN or Inf at row " +

@@ -9,8 +9,8 @@
 #include <mutex>
 
 using namespace fepflow;
-using fepflow::testing::run_stage;
 using Catch::Matchers::Contains;
+using fepflow::testing::run_stage;
 
 namespace {
 

@@ -12,8 +12,8 @@
 #include <xtensor/xview.hpp>
 
 using namespace fepflow;
-using fepflow::testing::run_stage;
 using Catch::Matchers::Contains;
+using fepflow::testing::run_stage;
 
 namespace {
 

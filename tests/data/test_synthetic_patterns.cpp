@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 
 using namespace fepflow;
-using fepflow::testing::run_stage;
 using Catch::Matchers::Contains;
+using fepflow::testing::run_stage;
 
 TEST_CASE("synthetic_patterns: Gaussian rows are z-scored and seeded", "[data][synthetic]") {
   const RandomStream stream(11);
@@ -32,7 +32,9 @@ TEST_CASE("synthetic_patterns: sparse ternary entries follow the sparsity", "[da
   const std::size_t n = 200 * 1000;
   for (double sparsity : {0.2, 0.5}) {
     const auto patterns = data::sparse_ternary_patterns(200, 1000, sparsity, stream);
-    const auto count = [&](float value) { return static_cast<std::size_t>(std::count(patterns.begin(), patterns.end(), value)); };
+    const auto count = [&](float value) {
+      return static_cast<std::size_t>(std::count(patterns.begin(), patterns.end(), value));
+    };
     const std::size_t plus = count(1.0f), minus = count(-1.0f), zero = count(0.0f);
     INFO("sparsity " << sparsity << ": +1 " << plus << ", -1 " << minus << ", 0 " << zero);
     REQUIRE(plus + minus + zero == n);
@@ -46,8 +48,9 @@ TEST_CASE("synthetic_patterns: sparse ternary entries follow the sparsity", "[da
 }
 
 TEST_CASE("synthetic_patterns stage: kinds, seeds and parameter errors", "[data][synthetic]") {
-  const std::map<std::string, ParamValue> sparse = {
-      {"kind", std::string("sparse_ternary")}, {"n_patterns", std::int64_t{10}}, {"n_nodes", std::int64_t{64}}};
+  const std::map<std::string, ParamValue> sparse = {{"kind", std::string("sparse_ternary")},
+                                                    {"n_patterns", std::int64_t{10}},
+                                                    {"n_nodes", std::int64_t{64}}};
   fepflow::testing::StageRunOptions options;
   options.seed = 3;
   const auto a = run_stage("synthetic_patterns", sparse, {}, options);
@@ -57,7 +60,8 @@ TEST_CASE("synthetic_patterns stage: kinds, seeds and parameter errors", "[data]
 
   auto gaussian = sparse;
   gaussian["kind"] = std::string("gaussian");
-  CHECK((a.array<float>("patterns") != run_stage("synthetic_patterns", gaussian, {}, options).array<float>("patterns")));
+  CHECK((a.array<float>("patterns") !=
+         run_stage("synthetic_patterns", gaussian, {}, options).array<float>("patterns")));
 
   auto unknown = sparse;
   unknown["kind"] = std::string("uniform");

@@ -9,12 +9,14 @@
 #include <xtensor/xview.hpp>
 
 using namespace fepflow;
-using fepflow::testing::run_stage;
 using Catch::Matchers::Contains;
+using fepflow::testing::run_stage;
 
 namespace {
 
-xt::xtensor<float, 3> first_five_faces() { return xt::view(test::olivetti_images(), xt::range(0, 5), xt::all(), xt::all()); }
+xt::xtensor<float, 3> first_five_faces() {
+  return xt::view(test::olivetti_images(), xt::range(0, 5), xt::all(), xt::all());
+}
 
 }  // namespace
 
@@ -45,32 +47,42 @@ TEST_CASE("downsample stage: methods and errors", "[preprocess][downsample]") {
                                  test::reference<float>("/downsample/size32_images_0_4")) == 0.0);
   const auto mean = run_stage("downsample", {{"size", std::int64_t{32}}, {"method", std::string("mean")}},
                               {{"images", faces}});
-  CHECK(test::max_abs_difference(mean.array<float>("images"), preprocess::downsample_mean(first_five_faces(), 32)) ==
-        0.0);
+  CHECK(test::max_abs_difference(mean.array<float>("images"),
+                                 preprocess::downsample_mean(first_five_faces(), 32)) == 0.0);
 
   SECTION("a size that does not divide") {
-    const auto f = test::failure_of([&] { run_stage("downsample", {{"size", std::int64_t{24}}}, {{"images", faces}}); });
+    const auto f = test::failure_of([&] {
+      run_stage("downsample", {{"size", std::int64_t{24}}}, {{"images", faces}});
+    });
     CHECK(f.param == "size");
     CHECK_THAT(f.message, Contains("24") && Contains("64 x 64") && Contains("1, 2, 4, 8, 16, 32, 64"));
   }
   SECTION("a size larger than the images") {
-    const auto f = test::failure_of([&] { run_stage("downsample", {{"size", std::int64_t{128}}}, {{"images", faces}}); });
+    const auto f = test::failure_of([&] {
+      run_stage("downsample", {{"size", std::int64_t{128}}}, {{"images", faces}});
+    });
     CHECK(f.param == "size");
   }
   SECTION("an unknown method") {
-    const auto f = test::failure_of(
-        [&] { run_stage("downsample", {{"size", std::int64_t{32}}, {"method", std::string("median")}}, {{"images", faces}}); });
+    const auto f = test::failure_of([&] {
+      run_stage("downsample", {{"size", std::int64_t{32}}, {"method", std::string("median")}},
+                {{"images", faces}});
+    });
     CHECK_THAT(f.message, Contains("method") && Contains("stride"));
   }
   SECTION("NaN in the input") {
     xt::xarray<float> bad = first_five_faces();
     bad(3, 10, 20) = std::numeric_limits<float>::infinity();
-    const auto f = test::failure_of([&] { run_stage("downsample", {{"size", std::int64_t{32}}}, {{"images", Value(bad)}}); });
+    const auto f = test::failure_of([&] {
+      run_stage("downsample", {{"size", std::int64_t{32}}}, {{"images", Value(bad)}});
+    });
     CHECK_THAT(f.message, Contains("image 3") && Contains("row 10, column 20") && Contains("NaN or Inf"));
   }
   SECTION("not N x H x W") {
     const Value flat{xt::xarray<float>(xt::zeros<float>({5, 4096}))};
-    const auto f = test::failure_of([&] { run_stage("downsample", {{"size", std::int64_t{32}}}, {{"images", flat}}); });
+    const auto f = test::failure_of([&] {
+      run_stage("downsample", {{"size", std::int64_t{32}}}, {{"images", flat}});
+    });
     CHECK_THAT(f.message, Contains("images") && Contains("5 x 4096") && Contains("N x H x W"));
   }
 }

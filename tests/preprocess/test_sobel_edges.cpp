@@ -10,13 +10,14 @@
 #include <xtensor/xview.hpp>
 
 using namespace fepflow;
-using fepflow::testing::run_stage;
 using Catch::Matchers::Contains;
+using fepflow::testing::run_stage;
 
 namespace {
 
 xt::xtensor<float, 3> first_five_faces(std::size_t size) {
-  return preprocess::downsample_stride(xt::view(test::olivetti_images(), xt::range(0, 5), xt::all(), xt::all()), size);
+  return preprocess::downsample_stride(
+      xt::view(test::olivetti_images(), xt::range(0, 5), xt::all(), xt::all()), size);
 }
 
 /// Compares edge maps with the reference pixel by pixel. A pixel may differ
@@ -36,13 +37,14 @@ std::size_t check_edge_maps(const xt::xtensor<float, 3>& images, double q, const
         if (maps.edges(i, r, c) == expected(i, r, c)) continue;
         const bool tie = std::abs(magnitude(r, c) - threshold) <= 1e-9 * threshold;
         INFO(dataset << ": image " << i << ", pixel (" << r << ", " << c << ") is " << maps.edges(i, r, c)
-                     << ", reference " << expected(i, r, c) << "; magnitude " << magnitude(r, c) << ", threshold "
-                     << threshold);
+                     << ", reference " << expected(i, r, c) << "; magnitude " << magnitude(r, c)
+                     << ", threshold " << threshold);
         CHECK(tie);  // any other mismatch is a real error
         ties += tie;
       }
   }
-  if (ties > 0) WARN(dataset << ": " << ties << " pixel(s) differ from the reference only by a threshold tie");
+  if (ties > 0)
+    WARN(dataset << ": " << ties << " pixel(s) differ from the reference only by a threshold tie");
   return ties;
 }
 
@@ -96,14 +98,17 @@ TEST_CASE("sobel_edges stage: outputs and parameter errors", "[preprocess][sobel
   const auto& magnitude = result.array<float>("magnitude");
   REQUIRE(test::shape_of(magnitude) == std::vector<std::size_t>{5, 32, 32});
   const auto gradients = preprocess::sobel_gradients(xt::view(first_five_faces(32), 0, xt::all(), xt::all()));
-  CHECK(magnitude(0, 3, 4) == static_cast<float>(std::sqrt(double(gradients.gx(3, 4)) * gradients.gx(3, 4) + double(gradients.gy(3, 4)) * gradients.gy(3, 4))));
+  CHECK(magnitude(0, 3, 4) == static_cast<float>(std::sqrt(double(gradients.gx(3, 4)) * gradients.gx(3, 4) +
+                                                           double(gradients.gy(3, 4)) * gradients.gy(3, 4))));
 
   const auto plain = run_stage("sobel_edges", {{"negate", false}, {"percentile", 90.0}}, {{"images", faces}});
   CHECK(test::max_abs_difference(plain.array<float>("images"),
                                  -test::reference<double>("/sobel/size32_edges_p90_images_0_4")) == 0.0);
 
   for (double q : {-1.0, 100.5}) {
-    const auto f = test::failure_of([&] { run_stage("sobel_edges", {{"percentile", q}}, {{"images", faces}}); });
+    const auto f = test::failure_of([&] {
+      run_stage("sobel_edges", {{"percentile", q}}, {{"images", faces}});
+    });
     INFO("percentile " << q);
     CHECK(f.param != "<none>");
     CHECK_THAT(f.message, Contains("percentile") && Contains("100"));

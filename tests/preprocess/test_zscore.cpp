@@ -11,24 +11,29 @@
 #include <xtensor/xview.hpp>
 
 using namespace fepflow;
-using fepflow::testing::run_stage;
 using Catch::Matchers::Contains;
+using fepflow::testing::run_stage;
 
 namespace {
 
-xt::xtensor<float, 3> first_five_faces() { return xt::view(test::olivetti_images(), xt::range(0, 5), xt::all(), xt::all()); }
+xt::xtensor<float, 3> first_five_faces() {
+  return xt::view(test::olivetti_images(), xt::range(0, 5), xt::all(), xt::all());
+}
 
 }  // namespace
 
 TEST_CASE("zscore: grayscale faces match NumPy", "[preprocess][zscore]") {
   const auto patterns = preprocess::zscore_rows(preprocess::flatten_images(first_five_faces()));
-  CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size64_gray_images_0_4")) <= 1e-5);
+  CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size64_gray_images_0_4")) <=
+        1e-5);
 }
 
 TEST_CASE("zscore: 32 x 32 p75 edge maps match NumPy", "[preprocess][zscore]") {
-  const auto edges = preprocess::sobel_edge_maps(preprocess::downsample_stride(first_five_faces(), 32), 75.0, true);
+  const auto edges =
+      preprocess::sobel_edge_maps(preprocess::downsample_stride(first_five_faces(), 32), 75.0, true);
   const auto patterns = preprocess::zscore_rows(preprocess::flatten_images(edges.edges));
-  CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size32_edges_p75_images_0_4")) <= 1e-5);
+  CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size32_edges_p75_images_0_4")) <=
+        1e-5);
 }
 
 TEST_CASE("zscore: population std, and constant rows become zeros", "[preprocess][zscore]") {
@@ -44,7 +49,8 @@ TEST_CASE("zscore stage: flattens row-major and checks its input", "[preprocess]
   const Value faces{xt::xarray<float>(first_five_faces())};
   const auto result = run_stage("zscore", {}, {{"images", faces}});
   const auto& patterns = result.array<float>("patterns");
-  CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size64_gray_images_0_4")) <= 1e-5);
+  CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size64_gray_images_0_4")) <=
+        1e-5);
 
   xt::xarray<float> bad = first_five_faces();
   bad(4, 0, 63) = std::nanf("");
