@@ -39,7 +39,11 @@ std::string check_number(const Constraint& c, double x) {
   if (!std::isfinite(x)) return "must be a finite number, got " + format_real(x);
   const bool low = c.min && (c.min_exclusive ? x <= *c.min : x < *c.min);
   const bool high = c.max && (c.max_exclusive ? x >= *c.max : x > *c.max);
-  if (low || high) return "must be " + c.describe() + ", got " + format_bound(x);
+  if (low || high) {
+    const std::string range = c.describe();
+    const bool interval = range[0] == '[' || range[0] == '(';
+    return std::string("must be ") + (interval ? "in " : "") + range + ", got " + format_bound(x);
+  }
   return "";
 }
 

@@ -79,9 +79,15 @@ class Validator {
     read_top_level(root);
     apply_overrides(overrides);
     check_stages();
-    if (!diagnostics_.empty()) throw ValidationError(diagnostics_);
     order_stages();
-    if (!diagnostics_.empty()) throw ValidationError(diagnostics_);
+    if (!diagnostics_.empty()) {
+      // File order; command-line problems after the file's.
+      std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        const auto key = [](const Diagnostic& d) { return std::make_pair(d.line == 0 ? INT32_MAX : d.line, d.column); };
+        return key(a) < key(b);
+      });
+      throw ValidationError(diagnostics_);
+    }
     return std::move(pipeline_);
   }
 
@@ -89,7 +95,7 @@ class Validator {
   struct RawStage {
     std::string name;
     YAML::Mark mark;
-    YAML::Node type;
+    std::optional<YAML::Node> type;  // none when missing (reported when read)
     std::vector<std::pair<std::string, YAML::Node>> params;  // in file order, overrides appended
     std::map<std::string, Origin> param_origin;
     std::map<std::string, YAML::Mark> param_marks;
@@ -213,8 +219,10 @@ class Validator {
                  "unknown key '" + k + "'" + detail::did_you_mean(detail::closest_names(k, known)) +
                      "; a stage has: type, params, inputs, doc");
     }
-    s.type = body["type"];
-    if (!s.type) error_at(body.Mark(), s.name, "missing 'type'");
+    if (const auto type = body["type"])
+      s.type = type;
+    else
+      error_at(body.Mark(), s.name, "missing 'type'");
     if (const auto params = body["params"]) {
       if (!params.IsMap() && !params.IsNull())
         error_at(params.Mark(), s.name, "'params' must be a mapping of parameter -> value");
@@ -373,15 +381,15 @@ class Validator {
     auto& registry = Registry::global();
     for (auto& s : raw_) {
       if (!s.type) continue;
-      if (!s.type.IsScalar()) {
-        error_at(s.type.Mark(), s.name, "'type' must be a stage type name, got " + scalar_text(s.type));
+      if (!s.type->IsScalar()) {
+        error_at(s.type->Mark(), s.name, "'type' must be a stage type name, got " + scalar_text(*s.type));
         continue;
       }
-      const StageInfo* info = registry.find(s.type.Scalar());
+      const StageInfo* info = registry.find(s.type->Scalar());
       if (!info) {
-        error_at(s.type.Mark(), s.name,
-                 "unknown stage type '" + s.type.Scalar() + "'" +
-                     detail::did_you_mean(registry.closest(s.type.Scalar())) +
+        error_at(s.type->Mark(), s.name,
+                 "unknown stage type '" + s.type->Scalar() + "'" +
+                     detail::did_you_mean(registry.closest(s.type->Scalar())) +
                      "; `fepflow stages` lists them all");
         continue;
       }
@@ -391,7 +399,7 @@ class Validator {
       if (!s.prototype) continue;
       StageConfig config;
       config.name = s.name;
-      config.type = s.type.Scalar();
+      config.type = s.type->Scalar();
       check_params(s, config);
       check_inputs(s, config);
       pipeline_.stages.push_back(std::move(config));
@@ -488,7 +496,7 @@ class Validator {
         std::string listing;
         for (const auto& n : out_names) listing += (listing.empty() ? "" : ", ") + n;
         error_at(node.Mark(), s.name,
-                 "input '" + port + "': stage '" + producer + "' (" + p->type.Scalar() + ") has no output '" +
+                 "input '" + port + "': stage '" + producer + "' (" + p->type->Scalar() + ") has no output '" +
                      out_port + "'" + detail::did_you_mean(detail::closest_names(out_port, out_names)) +
                      "; its outputs: " + listing);
         continue;
@@ -558,6 +566,12 @@ class Validator {
     const auto start = std::find(path.begin(), path.end(), current->name);
     std::vector<std::string> cycle(start, path.end());
     std::reverse(cycle.begin(), cycle.end());  // producer -> consumer order
+    // Start the loop at the stage written first in the file.
+    auto line_of = [&](const std::string& name) { return find_raw(name)->mark.line; };
+    std::rotate(cycle.begin(),
+                std::min_element(cycle.begin(), cycle.end(),
+                                 [&](const auto& a, const auto& b) { return line_of(a) < line_of(b); }),
+                cycle.end());
     std::string text;
     for (const auto& n : cycle) text += n + " -> ";
     text += cycle.front();

@@ -14,6 +14,8 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -363,6 +365,14 @@ StoredRun read_run(const std::string& file) {
     }
     run.stages.push_back(std::move(s));
   }
+  // Pipeline order (producers first) when the file says it; name order otherwise.
+  std::istringstream order(run.attributes["stage_order"]);
+  std::vector<std::string> names{std::istream_iterator<std::string>(order), std::istream_iterator<std::string>()};
+  auto rank = [&](const StoredStage& s) {
+    return static_cast<std::size_t>(std::find(names.begin(), names.end(), s.name) - names.begin());
+  };
+  std::stable_sort(run.stages.begin(), run.stages.end(),
+                   [&](const StoredStage& a, const StoredStage& b) { return rank(a) < rank(b); });
   return run;
 }
 
