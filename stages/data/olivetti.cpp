@@ -135,13 +135,13 @@ class Olivetti : public Stage {
 
   void run(Context& ctx) override {
     if (!std::filesystem::is_regular_file(*path))
-      throw ParamError("path", "file '" + *path + "' not found (relative to the working directory " +
+      throw ParamError("path", "parameter 'path': file '" + *path + "' not found (relative to the working directory " +
                                    std::filesystem::current_path().string() +
                                    "); expected the Olivetti faces MATLAB file, e.g. data/olivettifaces.mat");
     if (*verify_checksum) {
       const std::string digest = sha256_file(*path);
       if (digest != olivetti_sha256)
-        throw ParamError("path", "file '" + *path + "' has SHA-256 " + digest + "; expected " +
+        throw ParamError("path", "parameter 'path': file '" + *path + "' has SHA-256 " + digest + "; expected " +
                                      olivetti_sha256 +
                                      " (the published olivettifaces.mat). Set verify_checksum: false to "
                                      "load a different file");
@@ -151,7 +151,7 @@ class Olivetti : public Stage {
       const std::lock_guard<std::mutex> lock(hdf5_mutex());
       all = load_olivetti_mat(*path);
     } catch (const std::runtime_error& e) {
-      throw ParamError("path", e.what());
+      throw ParamError("path", std::string("parameter 'path': ") + e.what());
     }
 
     const auto chosen = subsample_indices(olivetti_count, static_cast<std::size_t>(*n_max), ctx.rng());

@@ -1,6 +1,6 @@
 // Shared by the data and preprocess tests: the independent reference values
-// (tests/fixtures/reference_values.h5), the vendored Olivetti faces,
-// temporary files, and the error a call throws.
+// (tests/fixtures/reference_values.h5), the vendored Olivetti faces and
+// the error a call throws.
 #pragma once
 
 #include "data/olivetti.hpp"
@@ -9,11 +9,8 @@
 #include <fepflow/stage.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <filesystem>
 #include <string>
-#include <unistd.h>
 #include <vector>
 #include <xtensor/xarray.hpp>
 
@@ -49,34 +46,18 @@ double max_abs_difference(const A& a, const B& b) {
   return worst;
 }
 
-/// A fresh directory under the system's temporary directory, removed with its content.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("fepflow-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 /// What a call throws: the parameter a ParamError names ("" for another
 /// fepflow::Error) and the message; param "<none>" if it threw nothing.
 struct Failure {
   std::string param;
   std::string message;
 };
+
+/// A ParamError about `param` whose message names it as well (the runner
+/// reports the message as it is).
+inline bool names_param(const Failure& f, const std::string& param) {
+  return f.param == param && f.message.find("parameter '" + param + "'") != std::string::npos;
+}
 
 template <class F>
 Failure failure_of(F&& call) {

@@ -1,5 +1,6 @@
 // The hdf5_images stage: a user's own arrays from any HDF5 dataset.
 #include "data/reference.hpp"
+#include "support.hpp"
 
 #include <fepflow/io.hpp>
 #include <fepflow/testing.hpp>
@@ -49,8 +50,8 @@ std::map<std::string, ParamValue> source(const std::string& path, const std::str
 }  // namespace
 
 TEST_CASE("hdf5_images: reads images and patterns of any numeric type as float32", "[data][hdf5_images]") {
-  test::TempDir dir;
-  const std::string path = dir.file("user.h5");
+  test::ScratchDir dir;
+  const std::string path = dir.path("user.h5");
   write_user_file(path);
 
   const auto images = run_stage("hdf5_images", source(path, "/faces/images"), {}).array<float>("images");
@@ -64,8 +65,8 @@ TEST_CASE("hdf5_images: reads images and patterns of any numeric type as float32
 }
 
 TEST_CASE("hdf5_images: chains into an image stage", "[data][hdf5_images]") {
-  test::TempDir dir;
-  const std::string path = dir.file("user.h5");
+  test::ScratchDir dir;
+  const std::string path = dir.path("user.h5");
   write_user_file(path);
   const auto images = run_stage("hdf5_images", source(path, "/faces/images"), {}).output("images");
   const auto small = run_stage("downsample", {{"size", std::int64_t{1}}}, {{"images", images}});
@@ -73,33 +74,39 @@ TEST_CASE("hdf5_images: chains into an image stage", "[data][hdf5_images]") {
 }
 
 TEST_CASE("hdf5_images: bad files and datasets get one clear error", "[data][hdf5_images][errors]") {
-  test::TempDir dir;
-  const std::string path = dir.file("user.h5");
+  test::ScratchDir dir;
+  const std::string path = dir.path("user.h5");
   write_user_file(path);
 
   SECTION("missing file") {
-    const auto f = test::failure_of([&] { run_stage("hdf5_images", source(dir.file("none.h5"), "/x"), {}); });
-    CHECK(f.param == "path");
-    CHECK_THAT(f.message, Contains(dir.file("none.h5")) && Contains("not found"));
+    const auto f = test::failure_of([&] { run_stage("hdf5_images", source(dir.path("none.h5"), "/x"), {}); });
+    CHECK(test::names_param(f, "path"));
+    CHECK_THAT(f.message, Contains(dir.path("none.h5")) && Contains("not found"));
   }
   SECTION("missing dataset") {
     const auto f = test::failure_of([&] { run_stage("hdf5_images", source(path, "/faces/nothing"), {}); });
-    CHECK_THAT(f.message, Contains(path) && Contains("/faces/nothing"));
+    CHECK_THAT(f.message, Contains(path) && Contains("/faces/nothing") && Contains("parameters 'path' and 'dataset'"));
+  }
+  SECTION("not an HDF5 file") {
+    const std::string text = dir.path("notes.txt");
+    test::write_file(text, "plain text\n");
+    const auto f = test::failure_of([&] { run_stage("hdf5_images", source(text, "/x"), {}); });
+    CHECK_THAT(f.message, Contains(text) && Contains("not a readable HDF5 file") && Contains("parameters 'path'"));
   }
   SECTION("wrong rank") {
     const auto f = test::failure_of([&] { run_stage("hdf5_images", source(path, "/vector"), {}); });
-    CHECK(f.param == "dataset");
+    CHECK(test::names_param(f, "dataset"));
     CHECK_THAT(f.message, Contains(path) && Contains("/vector") && Contains("float32[3]") &&
                               Contains("expected numeric N x H x W images or N x D patterns"));
   }
   SECTION("a string") {
     const auto f = test::failure_of([&] { run_stage("hdf5_images", source(path, "/note"), {}); });
-    CHECK(f.param == "dataset");
+    CHECK(test::names_param(f, "dataset"));
     CHECK_THAT(f.message, Contains("/note") && Contains("string"));
   }
   SECTION("NaN") {
     const auto f = test::failure_of([&] { run_stage("hdf5_images", source(path, "/bad"), {}); });
-    CHECK(f.param == "dataset");
+    CHECK(test::names_param(f, "dataset"));
     CHECK_THAT(f.message, Contains("/bad") && Contains("item 1 holds NaN or Inf"));
   }
 }
