@@ -36,13 +36,15 @@ class Hdf5Images : public Stage {
 
   void run(Context&) override {
     if (!std::filesystem::is_regular_file(*path))
-      throw ParamError("path", "parameter 'path': file '" + *path + "' not found (relative to the working directory " +
+      throw ParamError("path", "parameter 'path': file '" + *path +
+                                   "' not found (relative to the working directory " +
                                    std::filesystem::current_path().string() + "); expected an HDF5 file");
     Value stored;
     try {
       stored = read_hdf5_dataset(*path, *dataset);
     } catch (const Error& e) {
-      throw Error(std::string(e.what()) + " (parameters 'path' and 'dataset'); expected a numeric dataset of an HDF5 file");
+      throw Error(std::string(e.what()) +
+                  " (parameters 'path' and 'dataset'); expected a numeric dataset of an HDF5 file");
     }
     const std::string where = "parameter 'dataset': dataset '" + *dataset + "' of '" + *path + "'";
     if (stored.dtype() == DType::string || (stored.rank() != 2 && stored.rank() != 3))

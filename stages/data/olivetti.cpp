@@ -135,14 +135,15 @@ class Olivetti : public Stage {
 
   void run(Context& ctx) override {
     if (!std::filesystem::is_regular_file(*path))
-      throw ParamError("path", "parameter 'path': file '" + *path + "' not found (relative to the working directory " +
+      throw ParamError("path", "parameter 'path': file '" + *path +
+                                   "' not found (relative to the working directory " +
                                    std::filesystem::current_path().string() +
                                    "); expected the Olivetti faces MATLAB file, e.g. data/olivettifaces.mat");
     if (*verify_checksum) {
       const std::string digest = sha256_file(*path);
       if (digest != olivetti_sha256)
-        throw ParamError("path", "parameter 'path': file '" + *path + "' has SHA-256 " + digest + "; expected " +
-                                     olivetti_sha256 +
+        throw ParamError("path", "parameter 'path': file '" + *path + "' has SHA-256 " + digest +
+                                     "; expected " + olivetti_sha256 +
                                      " (the published olivettifaces.mat). Set verify_checksum: false to "
                                      "load a different file");
     }

@@ -66,9 +66,10 @@ class Downsample : public Stage {
     const std::size_t width = input.shape()[2];
     const auto side = static_cast<std::size_t>(*size);
     if (height % side != 0 || width % side != 0)
-      throw ParamError("size", "parameter 'size': " + std::to_string(side) + " does not divide the input images' " +
-                                   std::to_string(height) + " x " + std::to_string(width) +
-                                   "; expected one of " + common_divisors(height, width));
+      throw ParamError("size", "parameter 'size': " + std::to_string(side) +
+                                   " does not divide the input images' " + std::to_string(height) + " x " +
+                                   std::to_string(width) + "; expected one of " +
+                                   common_divisors(height, width));
     images_out = *method == "mean" ? downsample_mean(input, side) : downsample_stride(input, side);
   }
 };

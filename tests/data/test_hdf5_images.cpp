@@ -85,13 +85,15 @@ TEST_CASE("hdf5_images: bad files and datasets get one clear error", "[data][hdf
   }
   SECTION("missing dataset") {
     const auto f = test::failure_of([&] { run_stage("hdf5_images", source(path, "/faces/nothing"), {}); });
-    CHECK_THAT(f.message, Contains(path) && Contains("/faces/nothing") && Contains("parameters 'path' and 'dataset'"));
+    CHECK_THAT(f.message,
+               Contains(path) && Contains("/faces/nothing") && Contains("parameters 'path' and 'dataset'"));
   }
   SECTION("not an HDF5 file") {
     const std::string text = dir.path("notes.txt");
     test::write_file(text, "plain text\n");
     const auto f = test::failure_of([&] { run_stage("hdf5_images", source(text, "/x"), {}); });
-    CHECK_THAT(f.message, Contains(text) && Contains("not a readable HDF5 file") && Contains("parameters 'path'"));
+    CHECK_THAT(f.message,
+               Contains(text) && Contains("not a readable HDF5 file") && Contains("parameters 'path'"));
   }
   SECTION("wrong rank") {
     const auto f = test::failure_of([&] { run_stage("hdf5_images", source(path, "/vector"), {}); });

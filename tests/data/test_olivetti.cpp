@@ -69,7 +69,8 @@ TEST_CASE("olivetti: global min-max scaling spans exactly [0, 1]", "[data][olive
 }
 
 TEST_CASE("olivetti: the checksum constant is the vendored file's", "[data][olivetti]") {
-  const std::string listed = test::read_file(std::string(FEPFLOW_SOURCE_DIR) + "/data/olivettifaces.mat.sha256");
+  const std::string listed =
+      test::read_file(std::string(FEPFLOW_SOURCE_DIR) + "/data/olivettifaces.mat.sha256");
   CHECK(listed.substr(0, listed.find(' ')) == data::olivetti_sha256);
 }
 

@@ -31,7 +31,8 @@ TEST_CASE("pipelines: gray64 and edges32 run from the CLI and match the referenc
     INFO(run.output);
     REQUIRE(run.exit_code == 0);
     const auto inspect = fepflow_in_project("inspect '" + out + "'");
-    CHECK_THAT(inspect.output, Contains("/patterns") && Contains(c.shape) && Contains("float32[400, 64, 64]"));
+    CHECK_THAT(inspect.output,
+               Contains("/patterns") && Contains(c.shape) && Contains("float32[400, 64, 64]"));
     const auto patterns = read_hdf5_dataset(out, "/patterns/patterns").array<float>();
     const xt::xarray<float> first_five = xt::view(patterns, xt::range(0, 5), xt::all());
     CHECK(test::max_abs_difference(first_five, test::reference<double>(c.reference)) <= 1e-5);
