@@ -1,6 +1,6 @@
 // The `fepflow` command: run, validate, stages, describe, inspect.
 // Exit codes: 0 success, 1 a stage failed, 2 usage or validation error,
-// 130 interrupted (Ctrl-C / SIGTERM).
+// 3 expected values not met (with --check), 130 interrupted (Ctrl-C / SIGTERM).
 #include <fepflow/pipeline.hpp>
 #include <fepflow/registry.hpp>
 #include <fepflow/version.hpp>
@@ -24,6 +24,7 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_stage_failed = 1;
 constexpr int exit_usage = 2;
+constexpr int exit_expectations_unmet = 3;
 constexpr int exit_interrupted = 130;
 
 std::atomic<bool> interrupt_requested{false};
@@ -176,7 +177,27 @@ void print_summary(const fepflow::RunReport& report) {
   std::cout << "stage seconds summed: " << std::fixed << std::setprecision(2) << total << std::defaultfloat << "\n";
 }
 
-int command_run(const std::string& file, const fepflow::RunOptions& base, const std::vector<std::string>& overrides) {
+/// Prints the expectations table; true when every expectation holds.
+bool report_expectations(const fepflow::Pipeline& pipeline, const fepflow::RunReport& report) {
+  const auto results = fepflow::check_expectations(pipeline, report);
+  if (results.empty()) return true;
+  std::size_t width = 11;
+  for (const auto& r : results) width = std::max(width, r.expectation.stage.size() + r.expectation.metric.size() + 1);
+  const int w = static_cast<int>(width) + 2;
+  std::cout << "\n" << std::left << std::setw(w) << "expectation" << std::setw(14) << "value" << std::setw(22)
+            << "expected" << "result\n";
+  bool all = true;
+  for (const auto& r : results) {
+    all = all && r.passed;
+    std::cout << std::left << std::setw(w) << r.expectation.stage + "." + r.expectation.metric << std::setw(14)
+              << (r.found ? format_number(r.value) : "missing") << std::setw(22) << r.expectation.text
+              << (r.passed ? "pass" : "FAIL") << "\n";
+  }
+  return all;
+}
+
+int command_run(const std::string& file, const fepflow::RunOptions& base, const std::vector<std::string>& overrides,
+                bool check) {
   fepflow::Pipeline pipeline;
   try {
     pipeline = fepflow::load_pipeline(file, overrides);
@@ -203,6 +224,7 @@ int command_run(const std::string& file, const fepflow::RunOptions& base, const 
   }
   console.finish();
   print_summary(report);
+  const bool expectations_met = report_expectations(pipeline, report);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "wall time: " << std::fixed << std::setprecision(2) << wall << " s; results in " << report.output
             << "\n";
@@ -216,6 +238,10 @@ int command_run(const std::string& file, const fepflow::RunOptions& base, const 
               << "\n";
     return exit_stage_failed;
   }
+  if (check && !expectations_met) {
+    std::cerr << "fepflow: some expected values were not reproduced (--check)\n";
+    return exit_expectations_unmet;
+  }
   return exit_ok;
 }
 
@@ -224,7 +250,8 @@ int command_run(const std::string& file, const fepflow::RunOptions& base, const 
 int main(int argc, char** argv) {
   CLI::App app{"fepflow " FEPFLOW_VERSION_STRING
                ": YAML pipelines of attractor-network experiments, run as TBB flow graphs, stored in HDF5.\n"
-               "Exit codes: 0 success, 1 a stage failed, 2 usage or validation error, 130 interrupted."};
+               "Exit codes: 0 success, 1 a stage failed, 2 usage or validation error, 3 expected values not met\n"
+               "(run --check), 130 interrupted."};
   app.require_subcommand(1);
   app.set_version_flag("--version", FEPFLOW_VERSION_STRING);
   std::vector<std::string> plugins;
@@ -240,6 +267,8 @@ int main(int argc, char** argv) {
   run->add_flag("--force", run_options.force, "Recompute every stage, ignoring stored results and checkpoints");
   run->add_option("--threads", run_options.threads, "Most threads to use (default: all cores)")
       ->check(CLI::PositiveNumber);
+  bool check = false;
+  run->add_flag("--check", check, "Exit with status 3 when a value under `expect:` is not reproduced");
   add_plugin_option(run, plugins);
 
   auto* validate = app.add_subcommand("validate", "Check a pipeline without running it; lists every problem");
@@ -273,7 +302,7 @@ int main(int argc, char** argv) {
     std::ostringstream command_line;
     for (int i = 0; i < argc; ++i) command_line << (i ? " " : "") << argv[i];
     run_options.command_line = command_line.str();
-    return command_run(pipeline_file, run_options, overrides);
+    return command_run(pipeline_file, run_options, overrides, check);
   }
   if (*validate) return command_validate(pipeline_file, overrides);
   if (*stages) return command_stages();

@@ -125,13 +125,14 @@ class Validator {
   }
 
   void read_top_level(const YAML::Node& root) {
-    static const std::vector<std::string> known = {"name", "description", "seed", "output", "plugins", "stages"};
+    static const std::vector<std::string> known = {"name",    "description", "seed",  "output",
+                                                   "plugins", "stages",      "expect"};
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
       if (std::find(known.begin(), known.end(), key) == known.end())
         error_at(kv.first.Mark(), "",
                  "unknown top-level key '" + key + "'" + detail::did_you_mean(detail::closest_names(key, known)) +
-                     "; expected: name, description, seed, output, plugins, stages");
+                     "; expected: name, description, seed, output, plugins, stages, expect");
     }
     pipeline_.name = std::filesystem::path(file_).stem().string();
     if (const auto n = root["name"]) {
@@ -159,6 +160,54 @@ class Validator {
       return;
     }
     for (const auto& kv : stages) read_stage(kv.first, kv.second);
+    if (const auto n = root["expect"]) read_expectations(n);
+  }
+
+  void read_expectations(const YAML::Node& n) {
+    if (!n.IsMap()) {
+      error_at(n.Mark(), "", "'expect' must be a mapping of stage.metric -> {near: x, tol: t} or {between: [lo, hi]}");
+      return;
+    }
+    for (const auto& kv : n) {
+      const std::string key = kv.first.Scalar();
+      const auto dot = key.find('.');
+      Expectation e;
+      if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) {
+        error_at(kv.first.Mark(), "", "an expectation is named stage.metric, got '" + key + "'");
+        continue;
+      }
+      e.stage = key.substr(0, dot);
+      e.metric = key.substr(dot + 1);
+      const YAML::Node& spec = kv.second;
+      try {
+        if (spec.IsMap() && spec["near"] && spec["tol"] && spec.size() == 2) {
+          const double near = spec["near"].as<double>(), tol = spec["tol"].as<double>();
+          if (!(tol >= 0)) throw YAML::Exception(spec.Mark(), "tol");
+          e.low = near - tol;
+          e.high = near + tol;
+          e.text = format_param_value(near) + " +- " + format_param_value(tol);
+        } else if (spec.IsMap() && spec["between"] && spec.size() == 1 && spec["between"].IsSequence() &&
+                   spec["between"].size() == 2) {
+          e.low = spec["between"][0].as<double>();
+          e.high = spec["between"][1].as<double>();
+          if (!(e.low <= e.high)) throw YAML::Exception(spec.Mark(), "order");
+          e.text = "[" + format_param_value(e.low) + ", " + format_param_value(e.high) + "]";
+        } else {
+          throw YAML::Exception(spec.Mark(), "form");
+        }
+      } catch (const YAML::Exception&) {
+        error_at(spec.Mark(), "",
+                 "expectation '" + key + "' must be {near: x, tol: t} with t >= 0, or {between: [lo, hi]} with lo <= hi");
+        continue;
+      }
+      if (!find_raw(e.stage)) {
+        error_at(kv.first.Mark(), "",
+                 "expectation '" + key + "' names stage '" + e.stage + "', which is not in the pipeline" +
+                     detail::did_you_mean(detail::closest_names(e.stage, stage_names())));
+        continue;
+      }
+      pipeline_.expectations.push_back(e);
+    }
   }
 
   void read_seed(const YAML::Node& n, const Origin& origin) {
