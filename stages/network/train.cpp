@@ -37,18 +37,6 @@ constexpr double automatic_checkpoint_seconds = 60.0;
 std::array<std::size_t, 1> shape1(std::size_t a) { return {a}; }
 std::array<std::size_t, 2> shape2(std::size_t a, std::size_t b) { return {a, b}; }
 
-std::string format_duration(double seconds) {
-  const auto s = static_cast<long>(std::lround(seconds));
-  char text[32];
-  if (s >= 3600)
-    std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
-  else if (s >= 60)
-    std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
-  else
-    std::snprintf(text, sizeof text, "%lds", s);
-  return text;
-}
-
 // Calls f(i, j) for every i, j < n, in 64 x 64 tiles: f reads W[i, j] and
 // W[j, i], and tiles keep both in cache.
 template <class F>
@@ -209,11 +197,11 @@ class Train : public Stage {
     const double steps_per_second = static_cast<double>((s.next_epoch - first_epoch) * *steps) / seconds;
     double epoch_vfe = 0;
     for (std::int64_t k = 1; k <= *steps; ++k) epoch_vfe += s.vfe[s.vfe.size() - static_cast<std::size_t>(k)];
-    const double remaining = static_cast<double>((*epochs - s.next_epoch) * *steps) / steps_per_second;
-    char detail[160];
-    std::snprintf(detail, sizeof detail, "epoch %lld/%lld, VFE %.4g, %.0f steps/s, ETA %s",
+    // The framework adds the ETA from the fraction done.
+    char detail[128];
+    std::snprintf(detail, sizeof detail, "epoch %lld/%lld, VFE %.4g, %.0f steps/s",
                   static_cast<long long>(s.next_epoch), static_cast<long long>(*epochs),
-                  epoch_vfe / static_cast<double>(*steps), steps_per_second, format_duration(remaining).c_str());
+                  epoch_vfe / static_cast<double>(*steps), steps_per_second);
     ctx.progress(static_cast<double>(s.next_epoch) / static_cast<double>(*epochs), detail);
   }
 
