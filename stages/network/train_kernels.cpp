@@ -43,12 +43,17 @@ constexpr std::size_t chunk_rows = 64;
 
 std::size_t chunk_count(std::size_t n) { return (n + chunk_rows - 1) / chunk_rows; }
 
+// A thread takes at least this many chunks: below that, waking it for every
+// step costs more than it saves.
+constexpr std::size_t min_chunks_per_thread = 4;
+
 // Calls body(chunk) for every chunk; each thread of the arena takes one fixed
 // contiguous range of chunks, the same at every call, so a thread keeps
 // streaming the same rows of W (its share stays in its own cache).
 template <class Body>
 void for_each_chunk(std::size_t chunks, const Body& body) {
-  const auto threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  const auto threads = std::clamp<std::size_t>(chunks / min_chunks_per_thread, 1,
+                                               static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, threads, 1),
       [&](const tbb::blocked_range<std::size_t>& blocks) {
