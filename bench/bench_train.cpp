@@ -2,7 +2,7 @@
 // W, measured in the same run (the machine is shared and noisy: only the
 // ratios are comparable across runs).
 //
-//   bench_train [OUT.json] [--sizes 1024,2048,4096] [--threads 1,2] [--seconds 1.5]
+//   bench_train [OUT.json] [--sizes 1024,2048,4096] [--threads 1,2] [--seconds 10]
 //
 // Bounds: the time to stream-read W once (a sum), and to read and write it
 // once (scale in place), with the rows split statically over the threads as
@@ -41,16 +41,19 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Median seconds of `repeats` calls of f.
-double median_seconds(int repeats, const std::function<void()>& f) {
-  std::vector<double> times;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = Clock::now();
-    f();
-    times.push_back(seconds_since(start));
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+// Milliseconds of a second call of f (the first warms the caches, as training
+// keeps re-reading W).
+template <class F>
+double warm_ms(const F& f) {
+  f();
+  const auto start = Clock::now();
+  f();
+  return 1e3 * seconds_since(start);
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
 }
 
 // Rows [0, n) cut into one fixed block per thread, as the kernels do.
@@ -88,7 +91,7 @@ struct Row {
   int threads;
   double read_ms, read_write_ms, naive_ms, fused_ms, deferred_ms;
   double deferred_long_epochs_ms;  // 100 steps an epoch
-  double deferred_vs_naive;  // max |W_deferred - W_naive| / max |W_naive| after a short training
+  double deferred_vs_naive;        // max |W_deferred - W_naive| / max |W_naive| after a short training
 };
 
 net::TrainParams faces_params(std::int64_t epochs, std::int64_t steps = 10) {
@@ -107,26 +110,31 @@ std::vector<float> random_patterns(std::size_t count, std::size_t n) {
   return values;
 }
 
-// Milliseconds per step of `kernel`: a warm-up epoch, then timed blocks of
-// epochs for about `seconds`; the median block.
-double ms_per_step(std::size_t n, const std::vector<float>& patterns, const net::KernelOptions& kernel,
-                   double seconds, std::int64_t steps = 10) {
-  const std::int64_t block = std::max<std::int64_t>(1, 40 / steps);
-  net::TrainState state(n);
-  const net::PatternSet set{patterns.data(), patterns.size() / n, n};
-  const auto p = faces_params(1 << 30, steps);
-  const fepflow::RandomStream rng(42);
-  net::train_epochs(state, set, p, rng, 1, kernel);
-  std::vector<double> times;
-  const auto start = Clock::now();
-  while (times.size() < 3 || seconds_since(start) < seconds) {
-    const auto t0 = Clock::now();
-    net::train_epochs(state, set, p, rng, state.next_epoch + block, kernel);
-    times.push_back(seconds_since(t0));
+// One kernel's training, advanced a block of epochs at a time.
+class KernelTiming {
+ public:
+  KernelTiming(std::size_t n, const std::vector<float>& patterns, net::KernelOptions kernel, std::int64_t steps)
+      : state_(n), set_{patterns.data(), patterns.size() / n, n}, params_(faces_params(1 << 30, steps)),
+        kernel_(kernel), block_(std::max<std::int64_t>(1, 40 / steps)) {}
+
+  // One untimed epoch (W back in this kernel's caches), then a timed block.
+  void measure_once() {
+    net::train_epochs(state_, set_, params_, rng_, state_.next_epoch + 1, kernel_);
+    const auto start = Clock::now();
+    net::train_epochs(state_, set_, params_, rng_, state_.next_epoch + block_, kernel_);
+    ms_per_step_.push_back(1e3 * seconds_since(start) / static_cast<double>(block_ * params_.steps));
   }
-  std::sort(times.begin(), times.end());
-  return 1e3 * times[times.size() / 2] / static_cast<double>(block * p.steps);
-}
+  double median_ms_per_step() const { return median(ms_per_step_); }
+
+ private:
+  net::TrainState state_;
+  const net::PatternSet set_;
+  const net::TrainParams params_;
+  const net::KernelOptions kernel_;
+  const std::int64_t block_;
+  const fepflow::RandomStream rng_{42};
+  std::vector<double> ms_per_step_;
+};
 
 double deferred_vs_naive(std::size_t n, const std::vector<float>& patterns) {
   const auto p = faces_params(20);
@@ -144,24 +152,39 @@ double deferred_vs_naive(std::size_t n, const std::vector<float>& patterns) {
   return difference / scale;
 }
 
+// The bounds and the kernels are measured in interleaved rounds for about
+// `seconds`, and each reported as its median: load from other processes then
+// shifts all of them alike, and the ratios stay meaningful.
 Row measure(std::size_t n, int threads, double seconds) {
   Row row{n, threads, 0, 0, 0, 0, 0, 0, 0};
   tbb::task_arena arena(threads);
   arena.execute([&] {
     std::vector<float> W(n * n, 1.0f);
     volatile float sink = 0;
-    row.read_ms = 1e3 * median_seconds(21, [&] {
+    const auto read_once = [&] {
       for_thread_blocks(n, [&](std::size_t r0, std::size_t r1) { sink = sink + stream_read(W.data(), r0 * n, r1 * n); });
-    });
-    row.read_write_ms = 1e3 * median_seconds(21, [&] {
+    };
+    const auto read_write_once = [&] {
       for_thread_blocks(n, [&](std::size_t r0, std::size_t r1) { scale_in_place(W.data(), r0 * n, r1 * n, 0.999f); });
-    });
-    W = {};
+    };
     const auto patterns = random_patterns(16, n);
-    row.naive_ms = ms_per_step(n, patterns, {net::UpdateKernel::naive_blas}, seconds);
-    row.fused_ms = ms_per_step(n, patterns, {net::UpdateKernel::fused}, seconds);
-    row.deferred_ms = ms_per_step(n, patterns, {net::UpdateKernel::deferred}, seconds);
-    row.deferred_long_epochs_ms = ms_per_step(n, patterns, {net::UpdateKernel::deferred}, seconds, 100);
+    KernelTiming naive(n, patterns, {net::UpdateKernel::naive_blas}, 10);
+    KernelTiming fused(n, patterns, {net::UpdateKernel::fused}, 10);
+    KernelTiming deferred(n, patterns, {net::UpdateKernel::deferred}, 10);
+    KernelTiming deferred_long_epochs(n, patterns, {net::UpdateKernel::deferred}, 100);
+    std::vector<double> read_ms, read_write_ms;
+    const auto start = Clock::now();
+    while (read_ms.size() < 5 || seconds_since(start) < seconds) {
+      read_ms.push_back(warm_ms(read_once));
+      read_write_ms.push_back(warm_ms(read_write_once));
+      for (auto* kernel : {&naive, &fused, &deferred, &deferred_long_epochs}) kernel->measure_once();
+    }
+    row.read_ms = median(read_ms);
+    row.read_write_ms = median(read_write_ms);
+    row.naive_ms = naive.median_ms_per_step();
+    row.fused_ms = fused.median_ms_per_step();
+    row.deferred_ms = deferred.median_ms_per_step();
+    row.deferred_long_epochs_ms = deferred_long_epochs.median_ms_per_step();
     row.deferred_vs_naive = deferred_vs_naive(n, patterns);
   });
   return row;
@@ -179,7 +202,7 @@ std::vector<long> parse_list(const std::string& text) {
 int main(int argc, char** argv) {
   std::string json_path = "bench_train.json";
   std::vector<long> sizes = {1024, 2048, 4096}, thread_counts = {1, 2};
-  double seconds = 1.5;
+  double seconds = 10;
   for (int a = 1; a < argc; ++a) {
     const std::string arg = argv[a];
     if (arg == "--sizes" && a + 1 < argc)
@@ -191,7 +214,7 @@ int main(int argc, char** argv) {
     else if (arg.rfind("--", 0) != 0)
       json_path = arg;
     else {
-      std::cerr << "usage: bench_train [OUT.json] [--sizes 1024,2048,4096] [--threads 1,2] [--seconds 1.5]\n";
+      std::cerr << "usage: bench_train [OUT.json] [--sizes 1024,2048,4096] [--threads 1,2] [--seconds 10]\n";
       return 2;
     }
   }

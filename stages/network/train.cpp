@@ -31,8 +31,15 @@ constexpr int stage_version = 1;
 
 // Training runs in slices of epochs between progress reports of about this long.
 constexpr double seconds_per_slice = 0.25;
-// checkpoint_every = 0 checkpoints after about this much work.
+// checkpoint_every = 0 checkpoints after about this much work, or after 20
+// times as long as the last save took if that is longer: saving a large W
+// (compressed HDF5) takes seconds, and should cost at most about 5%.
 constexpr double automatic_checkpoint_seconds = 60.0;
+constexpr double work_per_save_second = 20.0;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 std::array<std::size_t, 1> shape1(std::size_t a) { return {a}; }
 std::array<std::size_t, 2> shape2(std::size_t a, std::size_t b) { return {a, b}; }
@@ -136,10 +143,12 @@ class Train : public Stage {
     s.order.assign(presented.begin(), presented.end());
   }
 
-  bool checkpoint_due(const net::TrainState& s, Context& ctx) const {
+  bool checkpoint_due(const net::TrainState& s, Context& ctx, double last_save_seconds) const {
     if (s.next_epoch >= *epochs) return false;  // the result is about to be stored anyway
-    return *checkpoint_every > 0 ? s.next_epoch % *checkpoint_every == 0
-                                 : ctx.seconds_since_checkpoint() >= automatic_checkpoint_seconds;
+    return *checkpoint_every > 0
+               ? s.next_epoch % *checkpoint_every == 0
+               : ctx.seconds_since_checkpoint() >=
+                     std::max(automatic_checkpoint_seconds, work_per_save_second * last_save_seconds);
   }
 
   void run(Context& ctx) override {
@@ -164,6 +173,7 @@ class Train : public Stage {
     // The kernels split rows over the threads of the arena they run in.
     tbb::task_arena arena(ctx.max_threads());
     const auto start = std::chrono::steady_clock::now();
+    double last_save_seconds = 0;
     std::int64_t slice = 1;
     while (state.next_epoch < *epochs) {
       std::int64_t end = std::min(*epochs, state.next_epoch + slice);
@@ -171,17 +181,21 @@ class Train : public Stage {
         end = std::min(end, (state.next_epoch / *checkpoint_every + 1) * *checkpoint_every);
       const auto slice_start = std::chrono::steady_clock::now();
       arena.execute([&] { net::train_epochs(state, set, p, ctx.rng(), end, kernel); });
-      const double slice_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - slice_start).count();
+      const double slice_seconds = seconds_since(slice_start);
       slice = std::max<std::int64_t>(1, std::llround(static_cast<double>(slice) * seconds_per_slice /
                                                      std::max(slice_seconds, 1e-6)));
 
       // A cancelled run keeps its work: save it, then stop.
-      if (ctx.cancelled() || checkpoint_due(state, ctx)) ctx.save_checkpoint(checkpoint_of(state));
+      if (ctx.cancelled() || checkpoint_due(state, ctx, last_save_seconds)) {
+        const auto save_start = std::chrono::steady_clock::now();
+        ctx.save_checkpoint(checkpoint_of(state));
+        last_save_seconds = seconds_since(save_start);
+      }
       report_progress(ctx, state, first_epoch, start);
     }
     arena.execute([&] { net::apply_pending(state, p); });
 
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = seconds_since(start);
     const std::size_t tenth = std::max<std::size_t>(1, state.vfe.size() / 10);
     double last_tenth = 0;
     for (std::size_t s = state.vfe.size() - tenth; s < state.vfe.size(); ++s) last_tenth += state.vfe[s];
@@ -193,7 +207,7 @@ class Train : public Stage {
 
   void report_progress(Context& ctx, const net::TrainState& s, std::int64_t first_epoch,
                        std::chrono::steady_clock::time_point start) const {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = seconds_since(start);
     const double steps_per_second = static_cast<double>((s.next_epoch - first_epoch) * *steps) / seconds;
     double epoch_vfe = 0;
     for (std::int64_t k = 1; k <= *steps; ++k) epoch_vfe += s.vfe[s.vfe.size() - static_cast<std::size_t>(k)];
