@@ -218,11 +218,13 @@ struct TileScene {
 
 // Tiles about 200 px across (matplotlib's 2-inch subplots) for up to six
 // columns, smaller for more, down to 128 px. Enlarging by a whole factor
-// keeps every image pixel the same size.
+// keeps every image pixel the same size. Images larger than that (a weight
+// matrix) shrink only as far as a figure about 1000 px wide needs.
 double tile_scale(std::size_t longest_side, std::size_t columns) {
   const double target = std::clamp(1200.0 / static_cast<double>(columns), 128.0, 200.0);
-  const double scale = target / static_cast<double>(longest_side);
-  return scale >= 1 ? std::floor(scale) : scale;
+  const double longest = static_cast<double>(longest_side);
+  if (longest <= target) return std::floor(target / longest);
+  return std::min(1.0, std::max(target, 1000.0 / static_cast<double>(columns)) / longest);
 }
 
 void check_tiles(const ImageStack& images, const TileOptions& options, std::size_t rows) {
@@ -287,7 +289,7 @@ TileScene plan_tiles(cairo_t* meter, const ImageStack& images, const TileOptions
   double y = margin;
   if (!options.title.empty()) {
     scene.labels.push_back({options.title, figure_title_size, figure_width / 2, y, Align::centre});
-    y += line_height(meter, figure_title_size) + 2 * text_gap;
+    y += line_height(meter, figure_title_size) + 3 * text_gap;
   }
   if (!options.column_labels.empty()) {
     for (std::size_t c = 0; c < columns; ++c)
@@ -348,9 +350,11 @@ std::vector<int> gray_levels(const float* pixels, std::size_t count, const GrayR
   return levels;
 }
 
+/// Paints image `index` into `box`, enlarged `scale` times. `baked` whole
+/// times of that enlargement are done here, pixel by pixel, the rest by Cairo.
 void paint_image(cairo_t* cr, const ImageStack& images, std::size_t index, const GrayRange& range, const Box& box,
-                 double scale) {
-  const int width = static_cast<int>(images.width), height = static_cast<int>(images.height);
+                 double scale, int baked) {
+  const int width = static_cast<int>(images.width) * baked, height = static_cast<int>(images.height) * baked;
   SurfacePtr image(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height));
   if (cairo_surface_status(image.get()) != CAIRO_STATUS_SUCCESS)
     throw FigureError("cannot hold a " + std::to_string(width) + " x " + std::to_string(height) + " image");
@@ -360,8 +364,9 @@ void paint_image(cairo_t* cr, const ImageStack& images, std::size_t index, const
   const int stride = cairo_image_surface_get_stride(image.get());
   for (int y = 0; y < height; ++y) {
     auto* row = reinterpret_cast<std::uint32_t*>(data + static_cast<std::ptrdiff_t>(y) * stride);
+    const std::size_t source_row = static_cast<std::size_t>(y / baked) * images.width;
     for (int x = 0; x < width; ++x) {
-      const int level = levels[static_cast<std::size_t>(y) * images.width + static_cast<std::size_t>(x)];
+      const int level = levels[source_row + static_cast<std::size_t>(x / baked)];
       const auto g = static_cast<std::uint32_t>(level < 0 ? 255 : level);
       row[x] = (g << 16) | (g << 8) | g;
     }
@@ -372,7 +377,7 @@ void paint_image(cairo_t* cr, const ImageStack& images, std::size_t index, const
   cairo_rectangle(cr, box.x, box.y, box.width, box.height);
   cairo_clip(cr);
   cairo_translate(cr, box.x, box.y);
-  cairo_scale(cr, scale, scale);
+  cairo_scale(cr, scale / baked, scale / baked);
   cairo_set_source_surface(cr, image.get(), 0, 0);
   cairo_pattern_t* source = cairo_get_source(cr);
   // Enlarged images keep sharp pixels, like imshow; reduced ones are filtered.
@@ -386,8 +391,12 @@ void draw_tiles(const ImageStack& images, const TileOptions& options, const std:
   const TileScene scene = plan_tiles(measuring_context().get(), images, options, place);
   Canvas canvas(path, scene.layout.width, scene.layout.height);
   cairo_t* cr = canvas.context();
+  // PNG and PDF keep the nearest-pixel filter (a PDF says /Interpolate false);
+  // Cairo's SVG cannot say so and viewers would blur a small image, so an SVG
+  // holds each image already enlarged.
+  const int baked = format_from_path(path) == FileFormat::svg && scene.scale >= 1 ? static_cast<int>(scene.scale) : 1;
   for (std::size_t i = 0; i < scene.layout.tiles.size(); ++i)
-    paint_image(cr, images, i, options.range, scene.layout.tiles[i], scene.scale);
+    paint_image(cr, images, i, options.range, scene.layout.tiles[i], scene.scale, baked);
   cairo_set_source_rgb(cr, 0, 0, 0);
   for (const Label& label : scene.labels) draw_label(cr, label);
   canvas.save();

@@ -152,6 +152,18 @@ TEST_CASE("a montage is a PNG whose size and tiles follow the layout", "[render]
   CHECK(png.centre_of(layout.tiles[5]) == gray(0));
 }
 
+TEST_CASE("large images shrink to fit a figure about 1000 pixels wide", "[render]") {
+  const ImageStack matrix{std::vector<float>(600 * 1200, 0.0f), 1, 600, 1200};
+  TileOptions options;
+  options.columns = 1;
+  const auto one = fepflow::render::montage_layout(matrix, options).tiles.at(0);
+  CHECK(one.width == 1000);
+  CHECK(one.height == 500);
+  const ImageStack two{std::vector<float>(2 * 300 * 300, 0.0f), 2, 300, 300};
+  options.columns = 2;
+  CHECK(fepflow::render::montage_layout(two, options).tiles.at(0).width == 300);  // never enlarged by less than 1
+}
+
 TEST_CASE("the gray range is fixed, clamped, or automatic per tile", "[render]") {
   ScratchDir dir;
   const std::string path = dir.path("range.png");
@@ -321,6 +333,12 @@ TEST_CASE("the extension picks PNG, PDF or SVG", "[render]") {
         CHECK(text.compare(0, 4, "%PDF") == 0);
     }
   }
+  // Viewers blur a small image enlarged in an SVG: it holds the 8-pixel images enlarged to 200.
+  const std::string svg = read_file(dir.path("montage.svg"));
+  const std::size_t image = svg.find("<image ");
+  REQUIRE(image != std::string::npos);
+  const std::string tag = svg.substr(image, svg.find('>', image) - image);
+  CHECK_THAT(tag, Catch::Contains("width=\"200\" height=\"200\""));
 }
 
 TEST_CASE("a line plot draws the series and its moving average", "[render]") {
@@ -530,12 +548,14 @@ TEST_CASE("sample figures shaped like the notebook's", "[.][render-samples]") {
   std::normal_distribution<float> normal(0, 1);
 
   const auto faces = synthetic_faces(10, 1);
-  render({{"file", dir + "/faces.png"}, {"columns", std::int64_t{5}}, {"title", std::string("Example stored face patterns")}},
-         {{"images", Value(faces)}});
+  for (const std::string extension : {"png", "svg", "pdf"})
+    render({{"file", dir + "/faces." + extension}, {"columns", std::int64_t{5}},
+            {"title", std::string("Example stored face patterns")}},
+           {{"images", Value(faces)}});
 
   xt::xarray<float> vfe = xt::zeros<float>({std::size_t{100000}});
   for (std::size_t i = 0; i < vfe.size(); ++i)
-    vfe(i) = static_cast<float>(-2500 - 1500 * std::exp(-static_cast<double>(i) / 15000.0)) + 120 * normal(random);
+    vfe(i) = static_cast<float>(-2500 + 1500 * std::exp(-static_cast<double>(i) / 15000.0)) + 120 * normal(random);
   for (const std::string extension : {"png", "svg", "pdf"})
     render({{"file", dir + "/vfe." + extension}, {"title", std::string("Training VFE")},
             {"x_label", std::string("Training step")}, {"y_label", std::string("VFE")},
