@@ -159,7 +159,7 @@ TEST_CASE("parameter types: integers, reals, bools, strings and lists are checke
         "parameter 'levels' expects a list of numbers, got a list");
 }
 
-TEST_CASE("--set overrides are validated like the file and name the override", "[validation]") {
+TEST_CASE("overrides (--set) are validated like the file and name the override", "[validation]") {
   const std::string yaml = "stages:\n  s: {type: random_source}\n  t: {type: scale, inputs: {x: s.values}}\n";
   const auto all = problems(yaml, {"t.factor=abc", "nope.count=1", "s.cnt=3", "s.count", "seed=-1"});
   REQUIRE(all.size() == 5);
