@@ -20,6 +20,7 @@ namespace fepflow::render {
 namespace {
 
 constexpr double points_per_pixel = 0.72;
+constexpr double quarter_turn = 1.5707963267948966;  // radians
 constexpr const char* font_face = "sans-serif";
 
 // Font sizes in pixels, near matplotlib's at 100 dpi (10 pt = 13.9 px, 12 pt = 16.7 px).
@@ -105,7 +106,7 @@ struct Label {
 
 void draw_label(cairo_t* cr, const Label& label) {
   const double width = text_width(cr, label.text, label.size);
-  const double left = label.align == Align::left ? label.x
+  const double left = label.align == Align::left     ? label.x
                       : label.align == Align::centre ? label.x - width / 2
                                                      : label.x - width;
   cairo_move_to(cr, left, label.top + font_extents(cr, label.size).ascent);
@@ -116,7 +117,7 @@ void draw_label(cairo_t* cr, const Label& label) {
 void draw_upward_label(cairo_t* cr, const std::string& text, double size, double x, double y) {
   cairo_save(cr);
   cairo_translate(cr, x, y);
-  cairo_rotate(cr, -std::acos(0.0));
+  cairo_rotate(cr, -quarter_turn);
   cairo_move_to(cr, -text_width(cr, text, size) / 2, font_extents(cr, size).ascent);
   cairo_show_text(cr, text.c_str());
   cairo_restore(cr);
@@ -126,7 +127,8 @@ void draw_upward_label(cairo_t* cr, const std::string& text, double size, double
 /// destruction unless it was renamed to the figure: a failed render leaves nothing.
 class TemporaryFile {
  public:
-  explicit TemporaryFile(const std::string& target) : path_(target + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter_++)) {}
+  explicit TemporaryFile(const std::string& target)
+      : path_(target + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter_++)) {}
   TemporaryFile(const TemporaryFile&) = delete;
   TemporaryFile& operator=(const TemporaryFile&) = delete;
   ~TemporaryFile() {
@@ -159,16 +161,16 @@ class Canvas {
     if (error) throw FigureError("cannot create the folder '" + folder.string() + "': " + error.message());
     switch (format_) {
       case FileFormat::png:
-        surface_.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(width),
-                                                  static_cast<int>(height)));
+        surface_.reset(
+            cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(width), static_cast<int>(height)));
         break;
       case FileFormat::pdf:
-        surface_.reset(cairo_pdf_surface_create(temporary_.path().c_str(), width * points_per_pixel,
-                                                height * points_per_pixel));
+        surface_.reset(
+            cairo_pdf_surface_create(temporary_.path().c_str(), width * points_per_pixel, height * points_per_pixel));
         break;
       case FileFormat::svg:
-        surface_.reset(cairo_svg_surface_create(temporary_.path().c_str(), width * points_per_pixel,
-                                                height * points_per_pixel));
+        surface_.reset(
+            cairo_svg_surface_create(temporary_.path().c_str(), width * points_per_pixel, height * points_per_pixel));
         break;
     }
     if (const cairo_status_t status = cairo_surface_status(surface_.get()); status != CAIRO_STATUS_SUCCESS)
@@ -229,18 +231,17 @@ double tile_scale(std::size_t longest_side, std::size_t columns) {
 
 void check_tiles(const ImageStack& images, const TileOptions& options, std::size_t rows) {
   if (images.count == 0 || images.height == 0 || images.width == 0)
-    throw FigureError("no images to draw (" + std::to_string(images.count) + " of " +
-                      std::to_string(images.height) + " x " + std::to_string(images.width) + " pixels)");
+    throw FigureError("no images to draw (" + std::to_string(images.count) + " of " + std::to_string(images.height) +
+                      " x " + std::to_string(images.width) + " pixels)");
   if (images.pixels.size() != images.count * images.height * images.width)
     throw FigureError("the image stack holds " + std::to_string(images.pixels.size()) + " values, not " +
                       std::to_string(images.count) + " x " + std::to_string(images.height) + " x " +
                       std::to_string(images.width));
   if (!options.tile_titles.empty() && options.tile_titles.size() != images.count)
-    throw FigureError(std::to_string(options.tile_titles.size()) + " tile titles for " +
-                      std::to_string(images.count) + " images");
+    throw FigureError(std::to_string(options.tile_titles.size()) + " tile titles for " + std::to_string(images.count) +
+                      " images");
   if (!options.row_labels.empty() && options.row_labels.size() != rows)
-    throw FigureError(std::to_string(options.row_labels.size()) + " row labels for " + std::to_string(rows) +
-                      " rows");
+    throw FigureError(std::to_string(options.row_labels.size()) + " row labels for " + std::to_string(rows) + " rows");
   if (!options.column_labels.empty() && options.column_labels.size() != options.columns)
     throw FigureError(std::to_string(options.column_labels.size()) + " column labels for " +
                       std::to_string(options.columns) + " columns");
@@ -262,7 +263,8 @@ TileScene plan_tiles(cairo_t* meter, const ImageStack& images, const TileOptions
 
   // Tile titles share one size, shrunk so that the widest fits its tile.
   double widest_tile_title = 0;
-  for (const auto& t : options.tile_titles) widest_tile_title = std::max(widest_tile_title, text_width(meter, t, tile_title_size));
+  for (const auto& t : options.tile_titles)
+    widest_tile_title = std::max(widest_tile_title, text_width(meter, t, tile_title_size));
   const double title_size =
       widest_tile_title > tile_width
           ? std::max(smallest_tile_title_size, std::floor(tile_title_size * tile_width / widest_tile_title))
@@ -275,8 +277,7 @@ TileScene plan_tiles(cairo_t* meter, const ImageStack& images, const TileOptions
     for (const auto& l : options.row_labels) side_width = std::max(side_width, text_width(meter, l, heading_size));
     side_width = std::ceil(side_width) + 2 * text_gap;
   }
-  const double tiles_width =
-      static_cast<double>(columns) * tile_width + static_cast<double>(columns - 1) * tile_gap;
+  const double tiles_width = static_cast<double>(columns) * tile_width + static_cast<double>(columns - 1) * tile_gap;
   const double content_width = side_width + tiles_width;
   double widest_text = text_width(meter, options.title, figure_title_size);
   if (headings)
@@ -306,10 +307,9 @@ TileScene plan_tiles(cairo_t* meter, const ImageStack& images, const TileOptions
       y += line_height(meter, heading_size) + text_gap;
     }
     const bool titled =
-        !options.tile_titles.empty() &&
-        std::any_of(options.tile_titles.begin() + static_cast<std::ptrdiff_t>(first),
-                    options.tile_titles.begin() + static_cast<std::ptrdiff_t>(end),
-                    [](const std::string& t) { return !t.empty(); });
+        !options.tile_titles.empty() && std::any_of(options.tile_titles.begin() + static_cast<std::ptrdiff_t>(first),
+                                                    options.tile_titles.begin() + static_cast<std::ptrdiff_t>(end),
+                                                    [](const std::string& t) { return !t.empty(); });
     if (titled) {
       for (std::size_t i = first; i < end; ++i)
         scene.labels.push_back(
@@ -492,8 +492,8 @@ void draw_legend(cairo_t* cr, const std::vector<LegendEntry>& entries, const Axe
     for (const auto& lines : traces)
       for (const auto& line : lines)
         for (const Point& p : line)
-          hidden += p.x >= corners[k].x && p.x <= corners[k].x + width && p.y >= corners[k].y &&
-                    p.y <= corners[k].y + height;
+          hidden +=
+              p.x >= corners[k].x && p.x <= corners[k].x + width && p.y >= corners[k].y && p.y <= corners[k].y + height;
     if (hidden < fewest) {
       fewest = hidden;
       best = k;
@@ -618,8 +618,7 @@ AxisTicks nice_ticks(double low, double high, int max_count) {
 }
 
 void draw_line_plot(const std::vector<float>& series, const LinePlotOptions& options, const std::string& path) {
-  if (series.size() < 2)
-    throw FigureError("a line plot needs at least 2 values, got " + std::to_string(series.size()));
+  if (series.size() < 2) throw FigureError("a line plot needs at least 2 values, got " + std::to_string(series.size()));
   double y_min = std::numeric_limits<double>::infinity(), y_max = -y_min;
   for (float v : series)
     if (std::isfinite(v)) {
@@ -640,16 +639,17 @@ void draw_line_plot(const std::vector<float>& series, const LinePlotOptions& opt
   const double tick_height = line_height(meter.get(), tick_label_size);
   const double label_height = line_height(meter.get(), axis_label_size);
   double widest_y_tick = 0;
-  for (const auto& l : y_ticks.labels) widest_y_tick = std::max(widest_y_tick, text_width(meter.get(), l, tick_label_size));
+  for (const auto& l : y_ticks.labels)
+    widest_y_tick = std::max(widest_y_tick, text_width(meter.get(), l, tick_label_size));
   axes.left = std::ceil(margin + (options.y_label.empty() ? 0 : label_height + 2 * text_gap) + widest_y_tick +
                         text_gap + tick_length);
   // Room for half the last x tick label, which may stand at the frame's right edge.
-  axes.right = line_plot_width -
-               std::ceil(std::max(margin, text_width(meter.get(), x_ticks.labels.back(), tick_label_size) / 2 + text_gap));
+  axes.right =
+      line_plot_width -
+      std::ceil(std::max(margin, text_width(meter.get(), x_ticks.labels.back(), tick_label_size) / 2 + text_gap));
   axes.top = margin + (options.title.empty() ? 0 : line_height(meter.get(), figure_title_size) + 2 * text_gap);
-  axes.bottom = line_plot_height -
-                std::ceil(margin + (options.x_label.empty() ? 0 : label_height + text_gap) + tick_height + text_gap +
-                          tick_length);
+  axes.bottom = line_plot_height - std::ceil(margin + (options.x_label.empty() ? 0 : label_height + text_gap) +
+                                             tick_height + text_gap + tick_length);
 
   Canvas canvas(path, line_plot_width, line_plot_height);
   cairo_t* cr = canvas.context();

@@ -28,6 +28,11 @@ std::string plural(std::size_t n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
+/// Columns of a near-square montage of `count` images.
+std::size_t square_columns(std::size_t count) {
+  return static_cast<std::size_t>(std::ceil(std::sqrt(static_cast<double>(count))));
+}
+
 /// How an input array splits into images: its leading axes count the images,
 /// the rest are each image's pixels.
 struct ImageAxes {
@@ -78,10 +83,12 @@ class Render : public fepflow::Stage {
                                               fepflow::non_negative()};
   fepflow::Param<std::string> x_label{this, "x_label", "", "line: the x axis' label"};
   fepflow::Param<std::string> y_label{this, "y_label", "", "line: the y axis' label"};
-  fepflow::Param<std::vector<std::string>> row_labels{this, "row_labels", std::vector<std::string>{}, "one label per row of images"};
+  fepflow::Param<std::vector<std::string>> row_labels{this, "row_labels", std::vector<std::string>{},
+                                                      "one label per row of images"};
   fepflow::Param<std::vector<std::string>> column_labels{this, "column_labels", std::vector<std::string>{},
                                                          "one label per column of images, above the first row"};
-  fepflow::Param<std::vector<std::int64_t>> shape{this, "shape", std::vector<std::int64_t>{}, "[H, W] of each image, when images hold flat pixels",
+  fepflow::Param<std::vector<std::int64_t>> shape{this, "shape", std::vector<std::int64_t>{},
+                                                  "[H, W] of each image, when images hold flat pixels",
                                                   fepflow::positive()};
 
   void run(fepflow::Context& ctx) override {
@@ -110,7 +117,8 @@ class Render : public fepflow::Stage {
     if (scores.connected() || select.connected())
       throw Error("kind 'line' uses neither input 'scores' nor input 'select': leave them unconnected");
     const std::vector<float> series(data.begin(), data.end());
-    if (series.size() < 2) throw Error("input 'images' holds " + plural(series.size(), "value") + ": a line plot needs 2 or more");
+    if (series.size() < 2)
+      throw Error("input 'images' holds " + plural(series.size(), "value") + ": a line plot needs 2 or more");
     if (std::none_of(series.begin(), series.end(), [](float v) { return std::isfinite(v); }))
       throw Error("input 'images' has no finite value (all NaN or infinite): nothing to plot");
     if (static_cast<std::size_t>(*moving_average) > series.size())
@@ -130,7 +138,8 @@ class Render : public fepflow::Stage {
     ImageAxes axes;
     if (!shape->empty()) {
       if (shape->size() != 2)
-        throw ParamError("shape", "parameter 'shape' must be [H, W], got " + std::to_string(shape->size()) + " numbers");
+        throw ParamError("shape",
+                         "parameter 'shape' must be [H, W], got " + std::to_string(shape->size()) + " numbers");
       axes.height = static_cast<std::size_t>((*shape)[0]);
       axes.width = static_cast<std::size_t>((*shape)[1]);
       const std::size_t pixels = axes.height * axes.width;
@@ -239,18 +248,20 @@ class Render : public fepflow::Stage {
     const std::size_t pixels = axes.height * axes.width;
     stack.pixels.reserve(items.size() * pixels);
     const float* data = images->data();
-    for (std::size_t item : items) stack.pixels.insert(stack.pixels.end(), data + item * pixels, data + (item + 1) * pixels);
+    for (std::size_t item : items)
+      stack.pixels.insert(stack.pixels.end(), data + item * pixels, data + (item + 1) * pixels);
     if (std::none_of(stack.pixels.begin(), stack.pixels.end(), [](float v) { return std::isfinite(v); }))
       throw Error("input 'images' has no finite value in the images shown (all NaN or infinite): nothing to draw");
 
     fepflow::render::TileOptions options;
     const std::size_t natural_columns = axes.leading.size() >= 2 ? axes.leading.back() : 0;
-    const std::size_t wanted = *columns > 0       ? static_cast<std::size_t>(*columns)
-                               : natural_columns ? natural_columns
-                                                 : static_cast<std::size_t>(std::ceil(std::sqrt(static_cast<double>(items.size()))));
+    const std::size_t wanted = *columns > 0          ? static_cast<std::size_t>(*columns)
+                               : natural_columns > 0 ? natural_columns
+                                                     : square_columns(items.size());
     options.columns = std::min(wanted, items.size());
     const std::size_t rows = (items.size() + options.columns - 1) / options.columns;
-    const std::string layout = "(" + plural(items.size(), "image") + ", " + std::to_string(options.columns) + " per row)";
+    const std::string layout =
+        "(" + plural(items.size(), "image") + ", " + std::to_string(options.columns) + " per row)";
     if (!row_labels->empty() && row_labels->size() != rows)
       throw ParamError("row_labels", "parameter 'row_labels' has " + plural(row_labels->size(), "label") +
                                          " but the figure has " + plural(rows, "row") + " " + layout);
@@ -275,4 +286,5 @@ class Render : public fepflow::Stage {
 
 }  // namespace
 
-FEPFLOW_REGISTER_STAGE(Render, "render", 1, "Draws images (montage or labelled grid) or a series (line plot) to PNG, PDF or SVG")
+FEPFLOW_REGISTER_STAGE(Render, "render", 1,
+                       "Draws images (montage or labelled grid) or a series (line plot) to PNG, PDF or SVG")

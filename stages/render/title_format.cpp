@@ -29,7 +29,8 @@ TitleFormat::TitleFormat(const std::string& pattern) {
       ++i;
       continue;
     }
-    if (c == '}') throw std::invalid_argument("a lone '}' at position " + std::to_string(i) + " (write '}}' for a brace)");
+    if (c == '}')
+      throw std::invalid_argument("a lone '}' at position " + std::to_string(i) + " (write '}}' for a brace)");
     if (c != '{') {
       text += c;
       continue;
@@ -47,7 +48,8 @@ TitleFormat::TitleFormat(const std::string& pattern) {
     else if (const int decimals = fixed_decimals(inside); decimals >= 0)
       pieces_.push_back({PieceKind::score, {}, decimals});
     else
-      throw std::invalid_argument("unknown placeholder '{" + inside + "}': expected {}, {:.Nf} (e.g. {:.2f}) or {index}");
+      throw std::invalid_argument("unknown placeholder '{" + inside +
+                                  "}': expected {}, {:.Nf} (e.g. {:.2f}) or {index}");
     i = close;
   }
   if (!text.empty()) pieces_.push_back({PieceKind::text, std::move(text)});

@@ -8,10 +8,9 @@
 
 #include <fepflow/testing.hpp>
 
+#include <cairo.h>
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xview.hpp>
-
-#include <cairo.h>
 
 #include <cmath>
 #include <cstdint>
@@ -85,7 +84,8 @@ class Png {
   Rgb at(double x, double y) const {
     const unsigned char* data = cairo_image_surface_get_data(surface_);
     const int stride = cairo_image_surface_get_stride(surface_);
-    const auto pixel = *reinterpret_cast<const std::uint32_t*>(data + static_cast<int>(y) * stride + static_cast<int>(x) * 4);
+    const auto pixel =
+        *reinterpret_cast<const std::uint32_t*>(data + static_cast<int>(y) * stride + static_cast<int>(x) * 4);
     return {static_cast<int>((pixel >> 16) & 255), static_cast<int>((pixel >> 8) & 255), static_cast<int>(pixel & 255)};
   }
   Rgb centre_of(const fepflow::render::Box& box) const { return at(box.x + box.width / 2, box.y + box.height / 2); }
@@ -175,7 +175,8 @@ TEST_CASE("the gray range is fixed, clamped, or automatic per tile", "[render]")
   TileOptions options;
   options.columns = 1;
   const auto tile = fepflow::render::montage_layout(stack_of(image), options).tiles.at(0);
-  const double left = tile.x + tile.width * 0.375, right = tile.x + tile.width * 0.625, middle = tile.y + tile.height / 2;
+  const double left = tile.x + tile.width * 0.375, right = tile.x + tile.width * 0.625,
+               middle = tile.y + tile.height / 2;
   const double corner = tile.x + tile.width * 0.1;
 
   SECTION("automatic: each tile from its own minimum to maximum") {
@@ -257,7 +258,8 @@ TEST_CASE("scores title every tile, or the last tiles when there are fewer", "[r
   // Patterns over attractors: 2 x 6 x 8 x 8, r under the attractors only.
   xt::xarray<float> pairs = xt::zeros<float>({std::size_t{2}, std::size_t{6}, std::size_t{8}, std::size_t{8}});
   const xt::xarray<float> r{0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f};
-  render({{"file", path}, {"title_format", std::string("r = {:.2f}")}}, {{"images", Value(pairs)}, {"scores", Value(r)}});
+  render({{"file", path}, {"title_format", std::string("r = {:.2f}")}},
+         {{"images", Value(pairs)}, {"scores", Value(r)}});
 
   ImageStack stack{std::vector<float>(pairs.begin(), pairs.end()), 12, 8, 8};
   TileOptions options;
@@ -406,7 +408,8 @@ TEST_CASE("ticks are round numbers within the range, labelled with the decimals 
   CHECK(steps.labels == std::vector<std::string>{"0", "20000", "40000", "60000", "80000", "100000"});
 
   const auto quarters = fepflow::render::nice_ticks(-1.2, 0.3, 7);
-  CHECK(quarters.labels == std::vector<std::string>{"\u22121.00", "\u22120.75", "\u22120.50", "\u22120.25", "0.00", "0.25"});
+  CHECK(quarters.labels ==
+        std::vector<std::string>{"\u22121.00", "\u22120.75", "\u22120.50", "\u22120.25", "0.00", "0.25"});
 
   const auto small = fepflow::render::nice_ticks(0.0, 1e-5, 6);
   CHECK(small.labels.front() == "0.0e+00");
@@ -442,7 +445,8 @@ TEST_CASE("bad inputs and parameters fail with the parameter or input named", "[
   fails({{"file", dir.path("bad.jpg")}}, three_faces, "parameter 'file'");
   fails({{"file", dir.path("bad.jpg")}}, three_faces, "does not end in .png, .pdf or .svg");
   fails({{"file", path}, {"kind", std::string("pie")}}, three_faces, "parameter 'kind' must be one of");
-  fails({{"file", path}, {"kind", std::string("line")}}, three_faces, "kind 'line' plots a rank-1 series; input 'images' is float32[3, 8, 8]");
+  fails({{"file", path}, {"kind", std::string("line")}}, three_faces,
+        "kind 'line' plots a rank-1 series; input 'images' is float32[3, 8, 8]");
   fails({{"file", path}, {"kind", std::string("montage")}}, {{"images", Value(xt::xarray<float>{1.0f, 2.0f})}},
         "kind 'montage' draws images");
   fails({{"file", path}, {"shape", std::vector<std::int64_t>{10, 10}}}, three_faces,
@@ -453,7 +457,8 @@ TEST_CASE("bad inputs and parameters fail with the parameter or input named", "[
   const xt::xarray<float> nan_images = constant_images({std::nanf(""), std::nanf("")}, 4, 4);
   fails({{"file", path}}, {{"images", Value(nan_images)}}, "no finite value");
   fails({{"file", path}}, {{"images", Value(xt::xarray<float>{std::nanf(""), std::nanf("")})}}, "no finite value");
-  fails({{"file", path}, {"vmin", 1.0}, {"vmax", -1.0}}, three_faces, "parameter 'vmax' (-1.0) must be greater than 'vmin' (1.0)");
+  fails({{"file", path}, {"vmin", 1.0}, {"vmax", -1.0}}, three_faces,
+        "parameter 'vmax' (-1.0) must be greater than 'vmin' (1.0)");
   fails({{"file", path}, {"columns", std::int64_t{3}}, {"row_labels", std::vector<std::string>{"a", "b"}}}, three_faces,
         "parameter 'row_labels' has 2 labels but the figure has 1 row (3 images, 3 per row)");
   fails({{"file", path}, {"columns", std::int64_t{3}}, {"column_labels", std::vector<std::string>{"a"}}}, three_faces,
@@ -467,7 +472,8 @@ TEST_CASE("bad inputs and parameters fail with the parameter or input named", "[
   fails({{"file", path}, {"moving_average", std::int64_t{10}}}, {{"images", Value(xt::xarray<float>{1, 2, 3})}},
         "parameter 'moving_average' is 10 but the series has only 3 values");
   fails({{"file", path}}, {{"images", Value(xt::xarray<float>{1.0f})}}, "a line plot needs 2 or more");
-  fails({{"file", path}, {"kind", std::string("line")}}, {{"images", Value(xt::xarray<float>{1, 2})}, {"select", Value(xt::xarray<std::int64_t>{0})}},
+  fails({{"file", path}, {"kind", std::string("line")}},
+        {{"images", Value(xt::xarray<float>{1, 2})}, {"select", Value(xt::xarray<std::int64_t>{0})}},
         "kind 'line' uses neither input 'scores' nor input 'select'");
   CHECK(files_in(dir.dir()).empty());
 
@@ -491,8 +497,9 @@ TEST_CASE("a failed render leaves no partial file and keeps the old figure", "[r
   const std::string blocked = dir.path("blocked.pdf");
   std::filesystem::create_directory(blocked);
   const auto faces = constant_images({0, 1}, 8, 8);
-  CHECK_THROWS_WITH(render({{"file", blocked}}, {{"images", Value(faces)}}), Catch::Contains("cannot render '" + blocked + "'"));
-  CHECK(files_in(dir.dir()) .size() == 2);
+  CHECK_THROWS_WITH(render({{"file", blocked}}, {{"images", Value(faces)}}),
+                    Catch::Contains("cannot render '" + blocked + "'"));
+  CHECK(files_in(dir.dir()).size() == 2);
   CHECK(std::filesystem::is_directory(blocked));
 }
 
@@ -549,7 +556,8 @@ TEST_CASE("sample figures shaped like the notebook's", "[.][render-samples]") {
 
   const auto faces = synthetic_faces(10, 1);
   for (const std::string extension : {"png", "svg", "pdf"})
-    render({{"file", dir + "/faces." + extension}, {"columns", std::int64_t{5}},
+    render({{"file", dir + "/faces." + extension},
+            {"columns", std::int64_t{5}},
             {"title", std::string("Example stored face patterns")}},
            {{"images", Value(faces)}});
 
@@ -557,8 +565,10 @@ TEST_CASE("sample figures shaped like the notebook's", "[.][render-samples]") {
   for (std::size_t i = 0; i < vfe.size(); ++i)
     vfe(i) = static_cast<float>(-2500 + 1500 * std::exp(-static_cast<double>(i) / 15000.0)) + 120 * normal(random);
   for (const std::string extension : {"png", "svg", "pdf"})
-    render({{"file", dir + "/vfe." + extension}, {"title", std::string("Training VFE")},
-            {"x_label", std::string("Training step")}, {"y_label", std::string("VFE")},
+    render({{"file", dir + "/vfe." + extension},
+            {"title", std::string("Training VFE")},
+            {"x_label", std::string("Training step")},
+            {"y_label", std::string("VFE")},
             {"moving_average", std::int64_t{1000}}},
            {{"images", Value(vfe)}});
 
@@ -567,13 +577,16 @@ TEST_CASE("sample figures shaped like the notebook's", "[.][render-samples]") {
   xt::view(pairs, 0) = patterns;
   xt::view(pairs, 1) = xt::tanh(1.5f * patterns + 0.3f * synthetic_faces(6, 3));
   const xt::xarray<float> r{0.93f, 0.41f, 0.88f, 0.67f, 0.95f, 0.12f};
-  render({{"file", dir + "/attractors.png"}, {"title", std::string("Stored patterns vs fixed-point attractors (free run)")},
+  render({{"file", dir + "/attractors.png"},
+          {"title", std::string("Stored patterns vs fixed-point attractors (free run)")},
           {"row_labels", std::vector<std::string>{"Stored pattern", "Attractor"}},
           {"title_format", std::string("r = {:.2f}")}},
          {{"images", Value(pairs)}, {"scores", Value(r)}});
 
   const xt::xarray<float> unique = xt::tanh(2.0f * synthetic_faces(52, 4));
-  render({{"file", dir + "/unique.png"}, {"columns", std::int64_t{5}}, {"max_items", std::int64_t{30}},
+  render({{"file", dir + "/unique.png"},
+          {"columns", std::int64_t{5}},
+          {"max_items", std::int64_t{30}},
           {"title_format", std::string("Attractor {index}")},
           {"title", std::string("Unique attractors (noise init \u2192 deterministic relaxation)")}},
          {{"images", Value(unique)}});
@@ -584,7 +597,8 @@ TEST_CASE("sample figures shaped like the notebook's", "[.][render-samples]") {
   xt::view(gallery, 1) = 2.0f * (originals + 0.5f * synthetic_faces(5, 6));
   for (std::size_t row = 2; row < 5; ++row)
     xt::view(gallery, row) = xt::tanh(static_cast<float>(row - 1) * 0.5f * originals);
-  render({{"file", dir + "/gallery.png"}, {"auto_range", true},
+  render({{"file", dir + "/gallery.png"},
+          {"auto_range", true},
           {"title", std::string("Reconstruction from noisy face input (noise 0.5)")},
           {"row_labels", std::vector<std::string>{"Original", "Noisy input",
                                                   "Reconstructed (prior precision 0.4, likelihood precision 2.0)",
@@ -596,11 +610,14 @@ TEST_CASE("sample figures shaped like the notebook's", "[.][render-samples]") {
   const auto one = synthetic_faces(1, 8);
   for (std::size_t i = 0; i < 4; ++i)
     for (std::size_t j = 0; j < 5; ++j)
-      xt::view(grid, i, j) = xt::tanh((0.3f + 0.4f * static_cast<float>(i) + 0.2f * static_cast<float>(j)) * xt::view(one, 0));
-  render({{"file", dir + "/precision.png"}, {"kind", std::string("grid")},
+      xt::view(grid, i, j) =
+          xt::tanh((0.3f + 0.4f * static_cast<float>(i) + 0.2f * static_cast<float>(j)) * xt::view(one, 0));
+  render({{"file", dir + "/precision.png"},
+          {"kind", std::string("grid")},
           {"title", std::string("Reconstruction: prior vs likelihood precision (one random face)")},
           {"row_labels", std::vector<std::string>{"signal 0.1", "signal 0.2", "signal 0.3", "signal 0.4"}},
-          {"column_labels", std::vector<std::string>{"\u03b2 0.4", "\u03b2 0.6", "\u03b2 0.8", "\u03b2 1.0", "\u03b2 1.2"}}},
+          {"column_labels",
+           std::vector<std::string>{"\u03b2 0.4", "\u03b2 0.6", "\u03b2 0.8", "\u03b2 1.0", "\u03b2 1.2"}}},
          {{"images", Value(grid)}});
   SUCCEED("figures in " + dir);
 }
