@@ -91,6 +91,8 @@ class Render : public fepflow::Stage {
                                                   "[H, W] of each image, when images hold flat pixels",
                                                   fepflow::positive()};
 
+  std::vector<std::string> external_files() const override { return {*file}; }
+
   void run(fepflow::Context& ctx) override {
     try {
       fepflow::render::format_from_path(*file);

@@ -148,6 +148,10 @@ class Stage {
   /// changed file is recomputed. Parameters are already set when called.
   virtual std::string fingerprint_extra() const { return {}; }
 
+  /// Files the stage writes outside the store (e.g. a figure). A cached
+  /// result whose file is missing is recomputed. Parameters are already set.
+  virtual std::vector<std::string> external_files() const { return {}; }
+
   const std::vector<detail::ParamSlot>& params() const { return params_; }
   const std::vector<detail::InputSlot>& inputs() const { return inputs_; }
   const std::vector<detail::OutputSlot>& outputs() const { return outputs_; }
