@@ -1,8 +1,10 @@
 // The `fepflow` command: run, validate, stages, describe, inspect.
 // Exit codes: 0 success, 1 a stage failed, 2 usage or validation error,
 // 3 expected values not met (with --check), 130 interrupted (Ctrl-C / SIGTERM).
+#include <fepflow/io.hpp>
 #include <fepflow/pipeline.hpp>
 #include <fepflow/registry.hpp>
+#include <fepflow/testing.hpp>
 #include <fepflow/version.hpp>
 
 #include "console.hpp"
@@ -13,7 +15,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -85,7 +89,8 @@ int command_describe(const std::string& type) {
     for (const auto& slot : slots) {
       const auto& s = slot.spec;
       std::cout << "  " << s.name << "  " << fepflow::dtype_name(s.dtype) << ", rank " << rank_text(s.rank)
-                << (s.optional ? ", optional" : "") << "\n      " << s.doc << "\n";
+                << (s.any_numeric ? " (other numeric dtypes converted)" : "") << (s.optional ? ", optional" : "")
+                << "\n      " << s.doc << "\n";
     }
   };
   ports("Inputs", stage->inputs());
@@ -153,6 +158,49 @@ int command_inspect(const std::string& file, bool show_pipeline) {
     for (const auto& [name, value] : s.metrics) std::cout << "    metric " << name << " = " << format_number(value) << "\n";
   }
   return exit_ok;
+}
+
+/// Draws a stored dataset with the `render` stage: `--set` gives its parameters.
+int command_render(const std::string& file, const std::string& dataset, const std::string& figure,
+                   const std::string& scores, const std::vector<std::string>& settings) {
+  const fepflow::StageInfo* info = fepflow::Registry::global().find("render");
+  if (!info) {
+    std::cerr << "fepflow: this build has no `render` stage\n";
+    return exit_usage;
+  }
+  try {
+    const auto prototype = info->make();
+    std::map<std::string, fepflow::ParamValue> params;
+    for (const auto& setting : settings) {
+      const auto eq = setting.find('=');
+      const std::string name = setting.substr(0, eq);
+      auto slot = std::find_if(prototype->params().begin(), prototype->params().end(),
+                               [&](const auto& p) { return p.spec.name == name; });
+      if (eq == std::string::npos || slot == prototype->params().end())
+        throw fepflow::Error("--set " + setting + ": expected PARAM=VALUE with a parameter of `fepflow describe render`");
+      params[name] = fepflow::parse_param_value(setting.substr(eq + 1), slot->spec);
+    }
+    std::string target = figure;
+    if (target.empty()) {
+      // Beside the data: results/run.h5 + /stage/port -> results/run-stage-port.png
+      std::string suffix = dataset;
+      std::replace(suffix.begin(), suffix.end(), '/', '-');
+      const std::filesystem::path data(file);
+      target = (data.parent_path() / (data.stem().string() + suffix + ".png")).string();
+    }
+    params["file"] = target;
+    std::map<std::string, fepflow::Value> inputs{
+        {"images", fepflow::read_hdf5_dataset(file, dataset)}};
+    if (!scores.empty()) inputs["scores"] = fepflow::read_hdf5_dataset(file, scores);
+    fepflow::testing::StageRunOptions options;
+    options.name = "render";
+    fepflow::testing::run_stage("render", params, inputs, options);
+    std::cout << "wrote " << target << "\n";
+    return exit_ok;
+  } catch (const std::exception& e) {
+    std::cerr << "fepflow render: " << e.what() << "\n";
+    return exit_usage;
+  }
 }
 
 void print_summary(const fepflow::RunReport& report) {
@@ -290,6 +338,16 @@ int main(int argc, char** argv) {
   inspect->add_option("file", output_file, "HDF5 output of `fepflow run`")->required()->check(CLI::ExistingFile);
   inspect->add_flag("--pipeline", show_pipeline, "Print the pipeline YAML stored in the file");
 
+  std::string render_file, render_dataset, render_output, render_scores;
+  std::vector<std::string> render_settings;
+  auto* render = app.add_subcommand("render", "Draw a stored array: a montage of images, a line plot or an image grid");
+  render->add_option("file", render_file, "HDF5 output of `fepflow run`")->required()->check(CLI::ExistingFile);
+  render->add_option("dataset", render_dataset, "Dataset to draw, e.g. /network/vfe")->required();
+  render->add_option("-o,--output", render_output, "Figure file: .png, .pdf or .svg (default: beside FILE)");
+  render->add_option("--scores", render_scores, "Dataset of per-image scores for tile titles, e.g. /retention/scores");
+  render->add_option("--set", render_settings, "A parameter of the render stage: PARAM=VALUE (`fepflow describe render`)")
+      ->type_name("PARAM=VALUE");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -308,5 +366,6 @@ int main(int argc, char** argv) {
   if (*stages) return command_stages();
   if (*describe) return command_describe(type);
   if (*inspect) return command_inspect(output_file, show_pipeline);
+  if (*render) return command_render(render_file, render_dataset, render_output, render_scores, render_settings);
   return exit_usage;
 }

@@ -56,6 +56,83 @@ struct Origin {
   std::string override_text;  // non-empty for --set values
 };
 
+/// Converts a YAML node to a parameter of `kind`; empty optional and an
+/// explanation when it does not fit.
+std::optional<ParamValue> convert_param(const YAML::Node& n, ParamKind kind, std::string& why) {
+  auto scalar = [&](auto tag) -> std::optional<decltype(tag)> {
+    using T = decltype(tag);
+    if (!n.IsScalar()) return std::nullopt;
+    const std::string& s = n.Scalar();
+    if constexpr (std::is_same_v<T, std::string>) {
+      return s;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (s == "true" || s == "True" || s == "TRUE") return true;
+      if (s == "false" || s == "False" || s == "FALSE") return false;
+      return std::nullopt;
+    } else {
+      if (s == "true" || s == "false") return std::nullopt;
+      try {
+        return n.as<T>();
+      } catch (const YAML::Exception&) {
+        return std::nullopt;
+      }
+    }
+  };
+  auto list = [&](auto tag) -> std::optional<ParamValue> {
+    using T = decltype(tag);
+    if (!n.IsSequence()) return std::nullopt;
+    std::vector<T> out;
+    for (const auto& e : n) {
+      if (!e.IsScalar()) return std::nullopt;
+      const std::string& s = e.Scalar();
+      if constexpr (std::is_same_v<T, std::string>) {
+        out.push_back(s);
+      } else {
+        if (s == "true" || s == "false") return std::nullopt;
+        try {
+          out.push_back(e.as<T>());
+        } catch (const YAML::Exception&) {
+          return std::nullopt;
+        }
+      }
+    }
+    return ParamValue(std::move(out));
+  };
+  std::optional<ParamValue> v;
+  switch (kind) {
+    case ParamKind::integer:
+      if (auto x = scalar(std::int64_t{})) v = *x;
+      why = "an integer";
+      break;
+    case ParamKind::real:
+      if (auto x = scalar(double{})) v = *x;
+      why = "a number";
+      break;
+    case ParamKind::boolean:
+      if (auto x = scalar(bool{})) v = *x;
+      why = "true or false";
+      break;
+    case ParamKind::string:
+      if (auto x = scalar(std::string{})) v = *x;
+      why = "a string";
+      break;
+    case ParamKind::real_list:
+      v = list(double{});
+      why = "a list of numbers";
+      break;
+    case ParamKind::integer_list:
+      v = list(std::int64_t{});
+      why = "a list of integers";
+      break;
+    case ParamKind::string_list:
+      v = list(std::string{});
+      why = "a list of strings";
+      break;
+  }
+  return v;
+}
+
+
 class Validator {
  public:
   Validator(std::string file, std::string yaml_text) : file_(std::move(file)) {
@@ -350,82 +427,6 @@ class Validator {
     }
   }
 
-  /// Converts a YAML node to a parameter of `kind`; empty optional and an
-  /// explanation when it does not fit.
-  static std::optional<ParamValue> convert(const YAML::Node& n, ParamKind kind, std::string& why) {
-    auto scalar = [&](auto tag) -> std::optional<decltype(tag)> {
-      using T = decltype(tag);
-      if (!n.IsScalar()) return std::nullopt;
-      const std::string& s = n.Scalar();
-      if constexpr (std::is_same_v<T, std::string>) {
-        return s;
-      } else if constexpr (std::is_same_v<T, bool>) {
-        if (s == "true" || s == "True" || s == "TRUE") return true;
-        if (s == "false" || s == "False" || s == "FALSE") return false;
-        return std::nullopt;
-      } else {
-        if (s == "true" || s == "false") return std::nullopt;
-        try {
-          return n.as<T>();
-        } catch (const YAML::Exception&) {
-          return std::nullopt;
-        }
-      }
-    };
-    auto list = [&](auto tag) -> std::optional<ParamValue> {
-      using T = decltype(tag);
-      if (!n.IsSequence()) return std::nullopt;
-      std::vector<T> out;
-      for (const auto& e : n) {
-        if (!e.IsScalar()) return std::nullopt;
-        const std::string& s = e.Scalar();
-        if constexpr (std::is_same_v<T, std::string>) {
-          out.push_back(s);
-        } else {
-          if (s == "true" || s == "false") return std::nullopt;
-          try {
-            out.push_back(e.as<T>());
-          } catch (const YAML::Exception&) {
-            return std::nullopt;
-          }
-        }
-      }
-      return ParamValue(std::move(out));
-    };
-    std::optional<ParamValue> v;
-    switch (kind) {
-      case ParamKind::integer:
-        if (auto x = scalar(std::int64_t{})) v = *x;
-        why = "an integer";
-        break;
-      case ParamKind::real:
-        if (auto x = scalar(double{})) v = *x;
-        why = "a number";
-        break;
-      case ParamKind::boolean:
-        if (auto x = scalar(bool{})) v = *x;
-        why = "true or false";
-        break;
-      case ParamKind::string:
-        if (auto x = scalar(std::string{})) v = *x;
-        why = "a string";
-        break;
-      case ParamKind::real_list:
-        v = list(double{});
-        why = "a list of numbers";
-        break;
-      case ParamKind::integer_list:
-        v = list(std::int64_t{});
-        why = "a list of integers";
-        break;
-      case ParamKind::string_list:
-        v = list(std::string{});
-        why = "a list of strings";
-        break;
-    }
-    return v;
-  }
-
   void check_stages() {
     auto& registry = Registry::global();
     for (auto& s : raw_) {
@@ -478,7 +479,7 @@ class Validator {
         continue;
       }
       std::string expected;
-      auto value = convert(node, spec.kind, expected);
+      auto value = convert_param(node, spec.kind, expected);
       if (!value) {
         error_from(origin, value_mark, s.name,
                    "parameter '" + name + "' expects " + expected + ", got " + scalar_text(node));
@@ -552,9 +553,10 @@ class Validator {
       }
       const PortSpec& in = it->spec;
       const PortSpec& out = o->spec;
-      if (in.dtype != out.dtype) {
+      const bool convertible = in.any_numeric && out.dtype != DType::string;
+      if (in.dtype != out.dtype && !convertible) {
         error_at(node.Mark(), s.name,
-                 "input '" + port + "' expects " + dtype_name(in.dtype) + ", but " + text + " is " +
+                 "input '" + port + "' expects " + dtype_name(in.dtype) + (in.any_numeric ? " (or another number type)" : "") + ", but " + text + " is " +
                      dtype_name(out.dtype));
         continue;
       }
@@ -635,6 +637,22 @@ class Validator {
 };
 
 }  // namespace
+
+ParamValue parse_param_value(const std::string& yaml_text, const ParamSpec& spec) {
+  YAML::Node node;
+  try {
+    node = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ParamError(spec.name, "parameter '" + spec.name + "': '" + yaml_text + "' is not a YAML value: " + e.msg);
+  }
+  std::string expected;
+  const auto value = convert_param(node, spec.kind, expected);
+  if (!value)
+    throw ParamError(spec.name, "parameter '" + spec.name + "' expects " + expected + ", got '" + yaml_text + "'");
+  if (const std::string why = spec.constraint.check(*value); !why.empty())
+    throw ParamError(spec.name, "parameter '" + spec.name + "' " + why);
+  return *value;
+}
 
 Pipeline parse_pipeline(const std::string& yaml_text, const std::string& file,
                         const std::vector<std::string>& overrides) {

@@ -159,7 +159,7 @@ TEST_CASE("parameter types: integers, reals, bools, strings and lists are checke
         "parameter 'levels' expects a list of numbers, got a list");
 }
 
-TEST_CASE("--set overrides are validated like the file and name the override", "[validation]") {
+TEST_CASE("overrides (--set) are validated like the file and name the override", "[validation]") {
   const std::string yaml = "stages:\n  s: {type: random_source}\n  t: {type: scale, inputs: {x: s.values}}\n";
   const auto all = problems(yaml, {"t.factor=abc", "nope.count=1", "s.cnt=3", "s.count", "seed=-1"});
   REQUIRE(all.size() == 5);
@@ -204,4 +204,13 @@ TEST_CASE("expected values are read and checked for form", "[validation]") {
   CHECK(all[1].str() == "p.yaml:5:12: expectation 'src.sum' must be {near: x, tol: t} with t >= 0, or {between: [lo, "
                         "hi]} with lo <= hi");
   CHECK(all[2].str() == "p.yaml:6:3: an expectation is named stage.metric, got 'sum'");
+}
+
+TEST_CASE("an any_numeric input accepts other number types; strings stay errors", "[validation]") {
+  const std::string head = "stages:\n  src: {type: random_source}\n  meet: {type: rendezvous, params: {parties: 1}}\n";
+  CHECK(problems(head + "  fig: {type: render, inputs: {images: meet.met}, params: {file: x.png}}\n").empty());
+  CHECK(problems(head + "  fig: {type: render, inputs: {images: src.values}, params: {file: x.png}}\n").empty());
+  CHECK(problems(head + "  t: {type: describe_values, inputs: {x: src.values}}\n"
+                        "  fig: {type: render, inputs: {images: t.text}, params: {file: x.png}}\n")[0].message ==
+        "input 'images' expects float32 (or another number type), but t.text is string");
 }

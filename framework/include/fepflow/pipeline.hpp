@@ -71,6 +71,10 @@ struct Pipeline {
   const StageConfig* find(std::string_view stage) const;
 };
 
+/// A parameter value from YAML text ("0.5", "[1, 2]", "stride"), converted to
+/// the declared kind and checked; throws ParamError saying what was expected.
+ParamValue parse_param_value(const std::string& yaml_text, const ParamSpec& spec);
+
 /// Reads, loads the plugins named in it, applies `overrides`
 /// ("stage.param=value", YAML syntax for the value) and validates.
 /// Throws ValidationError with every problem found.
