@@ -104,15 +104,19 @@ template <> hid_t file_type<float>() { return H5T_IEEE_F32LE; }
 template <> hid_t file_type<double>() { return H5T_IEEE_F64LE; }
 template <> hid_t file_type<std::int64_t>() { return H5T_STD_I64LE; }
 
+/// Whether large arrays are chunked and deflated: outputs are (they are kept),
+/// checkpoints are not (they are transient, and deflate runs at only ~35 MB/s).
+enum class Compression { large_arrays, none };
+
 template <class T>
-void write_array(hid_t group, const std::string& name, const xt::xarray<T>& a) {
+void write_array(hid_t group, const std::string& name, const xt::xarray<T>& a, Compression compression) {
   const auto& shape = a.shape();
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   constexpr std::size_t large = 1 << 20;  // bytes: compress arrays above this size
-  if (!dims.empty() && a.size() * sizeof(T) > large) {
+  if (compression == Compression::large_arrays && !dims.empty() && a.size() * sizeof(T) > large) {
     // Chunks of whole rows, about 1 MiB each, so readers of a few rows touch little.
     std::vector<hsize_t> chunk = dims;
     const std::size_t row_bytes = a.size() / dims[0] * sizeof(T);
@@ -129,11 +133,12 @@ void write_array(hid_t group, const std::string& name, const xt::xarray<T>& a) {
     fail("cannot write dataset '" + name + "'");
 }
 
-void write_value(hid_t group, const std::string& name, const Value& v) {
+void write_value(hid_t group, const std::string& name, const Value& v,
+                 Compression compression = Compression::large_arrays) {
   switch (v.dtype()) {
-    case DType::float32: write_array(group, name, v.array<float>()); break;
-    case DType::float64: write_array(group, name, v.array<double>()); break;
-    case DType::int64: write_array(group, name, v.array<std::int64_t>()); break;
+    case DType::float32: write_array(group, name, v.array<float>(), compression); break;
+    case DType::float64: write_array(group, name, v.array<double>(), compression); break;
+    case DType::int64: write_array(group, name, v.array<std::int64_t>(), compression); break;
     case DType::string: {
       Handle type = string_type();
       Handle space(H5Screate(H5S_SCALAR), H5Sclose);
@@ -487,7 +492,7 @@ void save_checkpoint_file(const std::string& path, const std::string& fingerprin
     Handle f(H5Fcreate(staged.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (!f.valid()) fail("cannot create checkpoint '" + staged + "'");
     write_string_attribute(f, "fingerprint", fingerprint);
-    for (const auto& [key, value] : state) write_value(f, key, value);
+    for (const auto& [key, value] : state) write_value(f, key, value, Compression::none);
   }
   sync_path(staged);
   if (std::rename(staged.c_str(), path.c_str()) != 0) fail("cannot write checkpoint '" + path + "'");
