@@ -53,6 +53,10 @@ const char* param_kind_name(ParamKind kind);
 using ParamValue = std::variant<std::int64_t, double, bool, std::string, std::vector<double>,
                                 std::vector<std::int64_t>, std::vector<std::string>>;
 
+/// YAML-style text of a value ("0.0001", "true", "[0.4, 0.7]", "stride"); reals
+/// print with enough digits to round-trip, so the text can be hashed.
+std::string format_param_value(const ParamValue& v);
+
 /// Allowed values of a parameter (for lists: of each element). Reals must
 /// always be finite; build with the helpers below and combine with `&`.
 struct Constraint {
