@@ -43,16 +43,15 @@ std::size_t check_rows(const xt::xarray<float>& rows, const std::string& port, s
 
 network::RelaxResult relax_in_stage(Context& ctx, const network::RelaxProblem& problem,
                                     const network::RelaxSettings& settings, const std::optional<RandomStream>& noise,
-                                    const std::string& label, double progress_from, double progress_to) {
+                                    const std::string& label) {
   // The engine's parallel loops run in an arena capped at the stage's thread
-  // limit; its results do not depend on that count beyond BLAS rounding.
+  // limit; its results do not depend on that count.
   tbb::task_arena arena(std::max(1, ctx.max_threads()));
   network::RelaxResult result;
   try {
     arena.execute([&] {
       result = network::relax(problem, settings, noise, [&](double fraction, std::size_t running) {
-        ctx.progress(progress_from + fraction * (progress_to - progress_from),
-                     label + ": " + std::to_string(running) + " chains running");
+        ctx.progress(fraction, std::to_string(running) + " chains running");
       });
     });
   } catch (const std::invalid_argument& e) {

@@ -42,11 +42,11 @@ xt::xarray<T> to_array(const std::vector<T>& values, const std::vector<std::size
   return array;
 }
 
-/// Runs network::relax for a stage: progress goes to ctx mapped into
-/// [progress_from, progress_to] (so Ctrl-C stops it), `label` prefixes the
-/// progress detail, and the engine's std::invalid_argument becomes fepflow::Error.
+/// Runs network::relax for a stage: progress goes to ctx after every step (so
+/// Ctrl-C stops it), and the engine's std::invalid_argument becomes a
+/// fepflow::Error prefixed with `label`.
 network::RelaxResult relax_in_stage(Context& ctx, const network::RelaxProblem& problem,
                                     const network::RelaxSettings& settings, const std::optional<RandomStream>& noise,
-                                    const std::string& label, double progress_from = 0.0, double progress_to = 1.0);
+                                    const std::string& label);
 
 }  // namespace fepflow::analysis

@@ -2,12 +2,12 @@
 // x <- f(beta_c (W x + u_c)), with f the CB mean (deterministic) or a CB
 // sample (stochastic), advanced together. Every probe runs on it.
 //
-// Each step multiplies the whole batch of states by W at once (one sgemm,
-// split into fixed blocks of W's rows over the calling TBB arena, OpenBLAS at
-// one thread), applies the CB map to the batch, and drops chains that have
-// stopped, so later steps cost less. A chain's arithmetic does not depend on
-// which other chains share its batch, on the batch size or on the thread
-// count beyond BLAS rounding, and its random numbers are keyed by (chain, step).
+// Each step multiplies the whole batch of states by W at once (a blocked
+// matrix-matrix product on a copy of W packed once per call, W's rows split
+// over the calling TBB arena), applies the CB map to the batch, and drops
+// chains that have stopped, so later steps cost less. A chain's results are
+// the same bits whatever other chains share its batch, the batch size or the
+// thread count, and its random numbers are keyed by (chain, step).
 // Nothing here depends on the framework.
 #pragma once
 
