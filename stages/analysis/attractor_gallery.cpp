@@ -10,6 +10,8 @@ namespace fepflow::analysis {
 
 namespace {
 
+constexpr std::uint64_t selection_substream = 0;  // of the stage's random stream: which patterns
+
 class AttractorGallery : public Stage {
   Input<float> weights{this, "W", 2, "coupling matrix, n x n (e.g. network.W)"};
   Input<float> patterns{this, "patterns", 2, "stored patterns, P x n (e.g. patterns.patterns)"};
@@ -21,9 +23,10 @@ class AttractorGallery : public Stage {
   Param<std::int64_t> steps{this, "steps", 150, "deterministic steps from each pattern (notebook: 150)", at_least(1)};
 
   Output<std::int64_t> indices{this, "indices", 1, "row of `patterns` of each shown pattern (K)"};
-  Output<float> shown{this, "patterns", 2, "the shown patterns, K x n"};
-  Output<float> attractors{this, "attractors", 2, "final state of the run from each, K x n"};
-  Output<double> scores{this, "scores", 1, "Pearson r(attractor, pattern) per shown pattern (K)"};
+  Output<float> pairs{this, "pairs", 3,
+                      "2 x K x n: the shown patterns (row 0) over the final states of their runs (row 1), as "
+                      "the notebook's figure"};
+  Output<float> scores{this, "scores", 1, "Pearson r(final state, pattern) per shown pattern (K)"};
 
   void run(Context& ctx) override {
     const std::size_t n = check_weights(*weights, "W");
@@ -32,7 +35,7 @@ class AttractorGallery : public Stage {
     if (k > available)
       throw ParamError("count", "count is " + std::to_string(k) + " but input 'patterns' has only " +
                                     std::to_string(available) + " rows; expected count <= " + std::to_string(available));
-    const auto chosen = choose_distinct(available, k, ctx.rng());
+    const auto chosen = choose_distinct(available, k, ctx.rng().substream(selection_substream));
     std::vector<float> starts(k * n);
     for (std::size_t j = 0; j < k; ++j)
       std::copy_n(patterns->data() + static_cast<std::size_t>(chosen[j]) * n, n, starts.data() + j * n);
@@ -49,10 +52,11 @@ class AttractorGallery : public Stage {
 
     std::vector<double> r(k);
     for (std::size_t j = 0; j < k; ++j) r[j] = pearson(result.final_states.data() + j * n, starts.data() + j * n, n);
+    std::vector<float> both(starts);
+    both.insert(both.end(), result.final_states.begin(), result.final_states.end());
     indices = to_array(chosen, {k});
-    shown = to_array(starts, {k, n});
-    attractors = to_array(result.final_states, {k, n});
-    scores = to_array(r, {k});
+    pairs = to_array(both, {2, k, n});
+    scores = to_float_array(r, {k});
     ctx.metric("mean_r", mean(r));
   }
 };

@@ -50,10 +50,15 @@ class PrecisionGrid : public Stage {
   Output<float> originals{this, "patterns", 2, "the reconstructed patterns, K x n"};
   Output<double> setting_betas{this, "betas", 1, "beta of each setting (S), in setting order"};
   Output<double> setting_signals{this, "signal_strengths", 1, "signal_strength of each setting (S)"};
-  Output<float> noisy{this, "noisy", 3, "the cue of each cell (start state and input u), K x S x n"};
-  Output<float> reconstructions{this, "reconstructions", 3, "mean state after burn-in of each cell, K x S x n"};
-  Output<double> noisy_scores{this, "noisy_scores", 2, "Pearson r(cue, pattern) per cell, K x S"};
-  Output<double> scores{this, "scores", 2, "Pearson r(reconstruction, pattern) per cell, K x S"};
+  Output<float> noisy{this, "noisy", 3, "the cue of each cell (start state and input u), S x K x n"};
+  Output<float> reconstructions{this, "reconstructions", 3,
+                                "mean state after burn-in of each cell, S x K x n (grid, K = 1: a 4 x 5 figure "
+                                "with `columns: 5`)"};
+  Output<float> rows{this, "rows", 3,
+                     "(2 + S) x K x n, the notebook's gallery figure: the patterns, the first setting's cues, "
+                     "then one row of reconstructions per setting"};
+  Output<float> noisy_scores{this, "noisy_scores", 2, "Pearson r(cue, pattern) per cell, S x K"};
+  Output<float> scores{this, "scores", 2, "Pearson r(reconstruction, pattern) per cell, S x K"};
 
   void run(Context& ctx) override {
     const std::size_t n = check_weights(*weights, "W");
@@ -63,20 +68,19 @@ class PrecisionGrid : public Stage {
       throw ParamError("count", "count is " + std::to_string(k_count) + " but input 'patterns' has only " +
                                     std::to_string(available) + " rows; expected count <= " + std::to_string(available));
     const auto [cell_betas, cell_signals] = settings_in_order();
-    const std::size_t s_count = cell_betas.size(), cells = k_count * s_count;
+    const std::size_t s_count = cell_betas.size(), cells = s_count * k_count;
 
+    // Cells are setting-major: cell s * K + k is pattern k under setting s.
     const auto chosen = choose_distinct(available, k_count, ctx.rng().substream(selection_substream));
     std::vector<float> shown(k_count * n), cues(cells * n);
     std::vector<double> chain_betas(cells);
-    for (std::size_t k = 0; k < k_count; ++k) {
-      const float* pattern = patterns->data() + static_cast<std::size_t>(chosen[k]) * n;
-      std::copy_n(pattern, n, shown.data() + k * n);
-      for (std::size_t s = 0; s < s_count; ++s) {
-        const std::size_t cell = k * s_count + s;
-        noisy_copy(pattern, n, *noise, cell_signals[s], ctx.rng().substream(noise_substream).substream(cell),
-                   cues.data() + cell * n);
-        chain_betas[cell] = cell_betas[s];
-      }
+    for (std::size_t k = 0; k < k_count; ++k)
+      std::copy_n(patterns->data() + static_cast<std::size_t>(chosen[k]) * n, n, shown.data() + k * n);
+    for (std::size_t cell = 0; cell < cells; ++cell) {
+      const std::size_t s = cell / k_count;
+      noisy_copy(shown.data() + (cell % k_count) * n, n, *noise, cell_signals[s],
+                 ctx.rng().substream(noise_substream).substream(cell), cues.data() + cell * n);
+      chain_betas[cell] = cell_betas[s];
     }
 
     network::RelaxProblem problem;
@@ -96,18 +100,23 @@ class PrecisionGrid : public Stage {
 
     std::vector<double> before(cells), after(cells);
     for (std::size_t cell = 0; cell < cells; ++cell) {
-      const float* pattern = shown.data() + (cell / s_count) * n;
+      const float* pattern = shown.data() + (cell % k_count) * n;
       before[cell] = pearson(cues.data() + cell * n, pattern, n);
       after[cell] = pearson(result.mean_states.data() + cell * n, pattern, n);
     }
+    std::vector<float> figure(shown);
+    figure.insert(figure.end(), cues.begin(), cues.begin() + static_cast<std::ptrdiff_t>(k_count * n));
+    figure.insert(figure.end(), result.mean_states.begin(), result.mean_states.end());
+
     indices = to_array(chosen, {k_count});
     originals = to_array(shown, {k_count, n});
     setting_betas = to_array(cell_betas, {s_count});
     setting_signals = to_array(cell_signals, {s_count});
-    noisy = to_array(cues, {k_count, s_count, n});
-    reconstructions = to_array(result.mean_states, {k_count, s_count, n});
-    noisy_scores = to_array(before, {k_count, s_count});
-    scores = to_array(after, {k_count, s_count});
+    noisy = to_array(cues, {s_count, k_count, n});
+    reconstructions = to_array(result.mean_states, {s_count, k_count, n});
+    rows = to_array(figure, {2 + s_count, k_count, n});
+    noisy_scores = to_float_array(before, {s_count, k_count});
+    scores = to_float_array(after, {s_count, k_count});
     ctx.metric("mean_r", mean(after));
     ctx.metric("best_r", *std::max_element(after.begin(), after.end()));
   }

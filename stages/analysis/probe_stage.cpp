@@ -2,6 +2,7 @@
 
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -39,6 +40,12 @@ std::size_t check_rows(const xt::xarray<float>& rows, const std::string& port, s
     throw Error("input '" + port + "' has no rows; expected at least one of " + what);
   check_finite(rows, port);
   return rows.shape()[0];
+}
+
+xt::xarray<float> to_float_array(const std::vector<double>& values, const std::vector<std::size_t>& shape) {
+  auto array = xt::xarray<float>::from_shape(shape);
+  std::transform(values.begin(), values.end(), array.begin(), [](double v) { return static_cast<float>(v); });
+  return array;
 }
 
 network::RelaxResult relax_in_stage(Context& ctx, const network::RelaxProblem& problem,

@@ -42,6 +42,10 @@ xt::xarray<T> to_array(const std::vector<T>& values, const std::vector<std::size
   return array;
 }
 
+/// Scores (computed in double) as float32 for an output port, the dtype
+/// `render` takes for tile titles.
+xt::xarray<float> to_float_array(const std::vector<double>& values, const std::vector<std::size_t>& shape);
+
 /// Runs network::relax for a stage: progress goes to ctx after every step (so
 /// Ctrl-C stops it), and the engine's std::invalid_argument becomes a
 /// fepflow::Error prefixed with `label`.

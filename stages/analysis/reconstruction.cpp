@@ -30,8 +30,8 @@ class Reconstruction : public Stage {
 
   Output<float> noisy{this, "noisy", 2, "the noisy copies, P x n (start state and input u of each run)"};
   Output<float> reconstructions{this, "reconstructions", 2, "mean state after burn-in of each run, P x n"};
-  Output<double> noisy_scores{this, "noisy_scores", 1, "Pearson r(noisy copy, pattern) per pattern (P)"};
-  Output<double> scores{this, "scores", 1, "Pearson r(reconstruction, pattern) per pattern (P)"};
+  Output<float> noisy_scores{this, "noisy_scores", 1, "Pearson r(noisy copy, pattern) per pattern (P)"};
+  Output<float> scores{this, "scores", 1, "Pearson r(reconstruction, pattern) per pattern (P)"};
 
   void run(Context& ctx) override {
     const std::size_t n = check_weights(*weights, "W");
@@ -64,8 +64,8 @@ class Reconstruction : public Stage {
     }
     noisy = to_array(cues, {count, n});
     reconstructions = to_array(result.mean_states, {count, n});
-    noisy_scores = to_array(before, {count});
-    scores = to_array(after, {count});
+    noisy_scores = to_float_array(before, {count});
+    scores = to_float_array(after, {count});
     ctx.metric("noisy_r", mean(before));
     ctx.metric("reconstructed_r", mean(after));
     ctx.metric("gain", mean(after) - mean(before));

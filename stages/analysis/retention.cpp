@@ -17,7 +17,7 @@ class Retention : public Stage {
   Param<double> beta{this, "beta", 100.0, "precision of the free run (notebook: 100)", positive()};
   Param<std::int64_t> steps{this, "steps", 150, "deterministic steps from each pattern (notebook: 150)", at_least(1)};
 
-  Output<double> scores{this, "scores", 1, "Pearson r(final state, pattern) per pattern (P)"};
+  Output<float> scores{this, "scores", 1, "Pearson r(final state, pattern) per pattern (P)"};
   Output<float> states{this, "states", 2, "final state of each pattern's run, P x n"};
   Output<std::int64_t> settled{this, "steps", 1,
                                "steps until the state stopped changing exactly (`steps` if it never did)"};
@@ -38,7 +38,7 @@ class Retention : public Stage {
 
     std::vector<double> r(count);
     for (std::size_t k = 0; k < count; ++k) r[k] = pearson(result.final_states.data() + k * n, patterns->data() + k * n, n);
-    scores = to_array(r, {count});
+    scores = to_float_array(r, {count});
     states = to_array(result.final_states, {count, n});
     settled = to_array(result.steps_taken, {count});
     ctx.metric("mean_r", mean(r));

@@ -8,6 +8,7 @@
 #include <fepflow/testing.hpp>
 
 #include <catch2/catch.hpp>
+#include <xtensor/xview.hpp>
 
 #include <algorithm>
 #include <bitset>
@@ -113,11 +114,11 @@ TEST_CASE("retention of planted patterns is 1 and of a foreign pattern is not", 
   fepflow::RandomStream(9).fill_normal(foreign.data(), nodes);
   const auto result = run_stage("retention", {},
                                 {{"W", hopfield(planted)}, {"patterns", rows_of({planted[0], planted[1], foreign})}});
-  const auto& scores = result.array<double>("scores");
+  const auto& scores = result.array<float>("scores");
   CHECK(scores(0) > 0.9999);
   CHECK(scores(1) > 0.9999);
   CHECK(scores(2) < 0.9);
-  CHECK(result.metrics.at("mean_r") == Approx((scores(0) + scores(1) + scores(2)) / 3));
+  CHECK(result.metrics.at("mean_r") == Approx((scores(0) + scores(1) + scores(2)) / 3.0));
   // A stored pattern is a fixed point: its chain stops long before 150 steps.
   CHECK(result.array<std::int64_t>("steps")(0) < 150);
   CHECK(r_of(row(result.array<float>("states"), 1), planted[1]) == Approx(scores(1)));
@@ -156,34 +157,36 @@ TEST_CASE("restarts find the planted patterns and their negatives, and nothing e
 TEST_CASE("reconstruction improves on the noisy copies of planted patterns", "[probes]") {
   const auto patterns = rows_of(planted);
   const auto result = run_stage("reconstruction", {}, {{"W", hopfield(planted)}, {"patterns", patterns}});
-  const auto& noisy_scores = result.array<double>("noisy_scores");
-  const auto& scores = result.array<double>("scores");
+  const auto& noisy_scores = result.array<float>("noisy_scores");
+  const auto& scores = result.array<float>("scores");
   const auto& noisy = result.array<float>("noisy");
   for (std::size_t k = 0; k < 2; ++k) {
     CHECK(noisy_scores(k) == Approx(r_of(row(noisy, k), planted[k])));
     CHECK(scores(k) == Approx(r_of(row(result.array<float>("reconstructions"), k), planted[k])));
     CHECK(scores(k) > noisy_scores(k));
   }
-  CHECK(result.metrics.at("noisy_r") == Approx((noisy_scores(0) + noisy_scores(1)) / 2));
-  CHECK(result.metrics.at("reconstructed_r") == Approx((scores(0) + scores(1)) / 2));
+  CHECK(result.metrics.at("noisy_r") == Approx((noisy_scores(0) + noisy_scores(1)) / 2.0));
+  CHECK(result.metrics.at("reconstructed_r") == Approx((scores(0) + scores(1)) / 2.0));
   CHECK(result.metrics.at("gain") == Approx(result.metrics.at("reconstructed_r") - result.metrics.at("noisy_r")));
   CHECK(result.metrics.at("gain") > 0.1);
 }
 
-TEST_CASE("attractor_gallery shows distinct patterns and the states their free runs reach", "[probes]") {
+TEST_CASE("attractor_gallery shows distinct patterns over the states their free runs reach", "[probes]") {
   const auto W = hopfield(planted);
   const auto patterns = rows_of({planted[0], planted[1], walsh(0x0c)});
   const auto result = run_stage("attractor_gallery", {{"count", std::int64_t{3}}}, {{"W", W}, {"patterns", patterns}});
   const auto& indices = result.array<std::int64_t>("indices");
   CHECK(std::set<std::int64_t>(indices.begin(), indices.end()) == std::set<std::int64_t>{0, 1, 2});
-  const auto& shown = result.array<float>("patterns");
-  const auto& attractors = result.array<float>("attractors");
+  const auto& pairs = result.array<float>("pairs");
+  REQUIRE(pairs.shape() == std::vector<std::size_t>{2, 3, nodes});
+  const xt::xarray<float> shown = xt::view(pairs, 0);
+  const xt::xarray<float> attractors = xt::view(pairs, 1);
   // The same free runs through the `relax` stage (beta 1, 150 steps).
   const auto relaxed = run_stage("relax", {{"steps", std::int64_t{150}}}, {{"W", W}, {"x0", shown}});
   CHECK(attractors == relaxed.array<float>("states"));
   for (std::size_t k = 0; k < 3; ++k) {
     CHECK(row(shown, k) == row(patterns, static_cast<std::size_t>(indices(k))));
-    CHECK(result.array<double>("scores")(k) == Approx(r_of(row(attractors, k), row(shown, k))));
+    CHECK(result.array<float>("scores")(k) == Approx(r_of(row(attractors, k), row(shown, k))));
   }
   CHECK_THAT(error_of("attractor_gallery", {{"count", std::int64_t{4}}}, {{"W", W}, {"patterns", patterns}}),
              Contains("count") && Contains("3 rows"));
@@ -205,23 +208,28 @@ TEST_CASE("precision_grid lays out settings and scales each cell's own noisy cue
   CHECK(signals(19) == 0.4);
   const auto& noisy = grid.array<float>("noisy");
   const auto& recon = grid.array<float>("reconstructions");
-  REQUIRE(noisy.shape() == std::vector<std::size_t>{2, 20, nodes});
-  REQUIRE(recon.shape() == std::vector<std::size_t>{2, 20, nodes});
+  const auto& rows = grid.array<float>("rows");
+  REQUIRE(noisy.shape() == std::vector<std::size_t>{20, 2, nodes});
+  REQUIRE(recon.shape() == std::vector<std::size_t>{20, 2, nodes});
+  REQUIRE(rows.shape() == std::vector<std::size_t>{22, 2, nodes});
   const auto& indices = grid.array<std::int64_t>("indices");
   for (std::size_t k = 0; k < 2; ++k) {
     const auto& pattern = planted[static_cast<std::size_t>(indices(k))];
+    CHECK(std::vector<float>(&rows(0, k, 0), &rows(0, k, 0) + nodes) == pattern);
+    CHECK(std::equal(&rows(1, k, 0), &rows(1, k, 0) + nodes, &noisy(0, k, 0)));
     for (std::size_t s = 0; s < 20; ++s) {
-      std::vector<float> cue(&noisy(k, s, 0), &noisy(k, s, 0) + nodes);
-      std::vector<float> mean(&recon(k, s, 0), &recon(k, s, 0) + nodes);
-      CHECK(grid.array<double>("noisy_scores")(k, s) == Approx(r_of(cue, pattern)));
-      CHECK(grid.array<double>("scores")(k, s) == Approx(r_of(mean, pattern)));
+      std::vector<float> cue(&noisy(s, k, 0), &noisy(s, k, 0) + nodes);
+      std::vector<float> mean(&recon(s, k, 0), &recon(s, k, 0) + nodes);
+      CHECK(std::equal(mean.begin(), mean.end(), &rows(2 + s, k, 0)));
+      CHECK(grid.array<float>("noisy_scores")(s, k) == Approx(r_of(cue, pattern)));
+      CHECK(grid.array<float>("scores")(s, k) == Approx(r_of(mean, pattern)));
       // cue / signal - pattern is the noise, with spread 2 std(p) = 2 (64 draws).
       double squares = 0.0;
       for (std::size_t i = 0; i < nodes; ++i) squares += std::pow(cue[i] / signals(s) - pattern[i], 2);
       CHECK(std::sqrt(squares / nodes) == Approx(2.0).margin(0.6));
     }
     // Every cell draws its own noise.
-    CHECK(noisy(k, 0, 0) / signals(0) != noisy(k, 5, 0) / signals(5));
+    CHECK(noisy(0, k, 0) / signals(0) != noisy(5, k, 0) / signals(5));
   }
 
   const auto pairs = run_stage("precision_grid",
@@ -230,7 +238,7 @@ TEST_CASE("precision_grid lays out settings and scales each cell's own noisy cue
                                {{"W", W}, {"patterns", patterns}});
   CHECK(pairs.array<double>("betas") == xt::xarray<double>{0.4, 0.7});
   CHECK(pairs.array<double>("signal_strengths") == xt::xarray<double>{2.0, 1.0});
-  CHECK(pairs.array<double>("scores").shape() == std::vector<std::size_t>{1, 2});
+  CHECK(pairs.array<float>("scores").shape() == std::vector<std::size_t>{2, 1});
   CHECK_THAT(error_of("precision_grid", {{"layout", std::string("pairs")}, {"betas", std::vector<double>{0.4}}},
                       {{"W", W}, {"patterns", patterns}}),
              Contains("signal_strengths") && Contains("pairs"));
