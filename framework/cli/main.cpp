@@ -1,19 +1,25 @@
 // The `fepflow` command: run, validate, stages, describe, inspect.
 // Exit codes: 0 success, 1 a stage failed, 2 usage or validation error,
-// 130 interrupted (Ctrl-C / SIGTERM).
+// 3 expected values not met (with --check), 130 interrupted (Ctrl-C / SIGTERM).
+#include <fepflow/io.hpp>
 #include <fepflow/pipeline.hpp>
 #include <fepflow/registry.hpp>
+#include <fepflow/testing.hpp>
 #include <fepflow/version.hpp>
 
 #include "console.hpp"
 #include "store.hpp"
 
 #include <CLI/CLI.hpp>
+#include <xtensor/xarray.hpp>
+#include <xtensor/xmath.hpp>
 
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -24,6 +30,7 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_stage_failed = 1;
 constexpr int exit_usage = 2;
+constexpr int exit_expectations_unmet = 3;
 constexpr int exit_interrupted = 130;
 
 std::atomic<bool> interrupt_requested{false};
@@ -154,6 +161,60 @@ int command_inspect(const std::string& file, bool show_pipeline) {
   return exit_ok;
 }
 
+/// A stored array as float32 (what the `render` stage draws).
+fepflow::Value as_float32(const fepflow::Value& v, const std::string& dataset) {
+  switch (v.dtype()) {
+    case fepflow::DType::float32: return v;
+    case fepflow::DType::float64: return fepflow::Value(xt::xarray<float>(xt::cast<float>(v.array<double>())));
+    case fepflow::DType::int64: return fepflow::Value(xt::xarray<float>(xt::cast<float>(v.array<std::int64_t>())));
+    case fepflow::DType::string: break;
+  }
+  throw fepflow::Error("dataset '" + dataset + "' holds a string, not numbers to draw");
+}
+
+/// Draws a stored dataset with the `render` stage: `--set` gives its parameters.
+int command_render(const std::string& file, const std::string& dataset, const std::string& figure,
+                   const std::string& scores, const std::vector<std::string>& settings) {
+  const fepflow::StageInfo* info = fepflow::Registry::global().find("render");
+  if (!info) {
+    std::cerr << "fepflow: this build has no `render` stage\n";
+    return exit_usage;
+  }
+  try {
+    const auto prototype = info->make();
+    std::map<std::string, fepflow::ParamValue> params;
+    for (const auto& setting : settings) {
+      const auto eq = setting.find('=');
+      const std::string name = setting.substr(0, eq);
+      auto slot = std::find_if(prototype->params().begin(), prototype->params().end(),
+                               [&](const auto& p) { return p.spec.name == name; });
+      if (eq == std::string::npos || slot == prototype->params().end())
+        throw fepflow::Error("--set " + setting + ": expected PARAM=VALUE with a parameter of `fepflow describe render`");
+      params[name] = fepflow::parse_param_value(setting.substr(eq + 1), slot->spec);
+    }
+    std::string target = figure;
+    if (target.empty()) {
+      // Beside the data: results/run.h5 + /stage/port -> results/run-stage-port.png
+      std::string suffix = dataset;
+      std::replace(suffix.begin(), suffix.end(), '/', '-');
+      const std::filesystem::path data(file);
+      target = (data.parent_path() / (data.stem().string() + suffix + ".png")).string();
+    }
+    params["file"] = target;
+    std::map<std::string, fepflow::Value> inputs{
+        {"images", as_float32(fepflow::read_hdf5_dataset(file, dataset), dataset)}};
+    if (!scores.empty()) inputs["scores"] = as_float32(fepflow::read_hdf5_dataset(file, scores), scores);
+    fepflow::testing::StageRunOptions options;
+    options.name = "render";
+    fepflow::testing::run_stage("render", params, inputs, options);
+    std::cout << "wrote " << target << "\n";
+    return exit_ok;
+  } catch (const std::exception& e) {
+    std::cerr << "fepflow render: " << e.what() << "\n";
+    return exit_usage;
+  }
+}
+
 void print_summary(const fepflow::RunReport& report) {
   std::size_t name_width = 5, type_width = 4;
   for (const auto& s : report.stages) {
@@ -176,7 +237,27 @@ void print_summary(const fepflow::RunReport& report) {
   std::cout << "stage seconds summed: " << std::fixed << std::setprecision(2) << total << std::defaultfloat << "\n";
 }
 
-int command_run(const std::string& file, const fepflow::RunOptions& base, const std::vector<std::string>& overrides) {
+/// Prints the expectations table; true when every expectation holds.
+bool report_expectations(const fepflow::Pipeline& pipeline, const fepflow::RunReport& report) {
+  const auto results = fepflow::check_expectations(pipeline, report);
+  if (results.empty()) return true;
+  std::size_t width = 11;
+  for (const auto& r : results) width = std::max(width, r.expectation.stage.size() + r.expectation.metric.size() + 1);
+  const int w = static_cast<int>(width) + 2;
+  std::cout << "\n" << std::left << std::setw(w) << "expectation" << std::setw(14) << "value" << std::setw(22)
+            << "expected" << "result\n";
+  bool all = true;
+  for (const auto& r : results) {
+    all = all && r.passed;
+    std::cout << std::left << std::setw(w) << r.expectation.stage + "." + r.expectation.metric << std::setw(14)
+              << (r.found ? format_number(r.value) : "missing") << std::setw(22) << r.expectation.text
+              << (r.passed ? "pass" : "FAIL") << "\n";
+  }
+  return all;
+}
+
+int command_run(const std::string& file, const fepflow::RunOptions& base, const std::vector<std::string>& overrides,
+                bool check) {
   fepflow::Pipeline pipeline;
   try {
     pipeline = fepflow::load_pipeline(file, overrides);
@@ -203,6 +284,7 @@ int command_run(const std::string& file, const fepflow::RunOptions& base, const 
   }
   console.finish();
   print_summary(report);
+  const bool expectations_met = report_expectations(pipeline, report);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "wall time: " << std::fixed << std::setprecision(2) << wall << " s; results in " << report.output
             << "\n";
@@ -216,6 +298,10 @@ int command_run(const std::string& file, const fepflow::RunOptions& base, const 
               << "\n";
     return exit_stage_failed;
   }
+  if (check && !expectations_met) {
+    std::cerr << "fepflow: some expected values were not reproduced (--check)\n";
+    return exit_expectations_unmet;
+  }
   return exit_ok;
 }
 
@@ -224,7 +310,8 @@ int command_run(const std::string& file, const fepflow::RunOptions& base, const 
 int main(int argc, char** argv) {
   CLI::App app{"fepflow " FEPFLOW_VERSION_STRING
                ": YAML pipelines of attractor-network experiments, run as TBB flow graphs, stored in HDF5.\n"
-               "Exit codes: 0 success, 1 a stage failed, 2 usage or validation error, 130 interrupted."};
+               "Exit codes: 0 success, 1 a stage failed, 2 usage or validation error, 3 expected values not met\n"
+               "(run --check), 130 interrupted."};
   app.require_subcommand(1);
   app.set_version_flag("--version", FEPFLOW_VERSION_STRING);
   std::vector<std::string> plugins;
@@ -240,6 +327,8 @@ int main(int argc, char** argv) {
   run->add_flag("--force", run_options.force, "Recompute every stage, ignoring stored results and checkpoints");
   run->add_option("--threads", run_options.threads, "Most threads to use (default: all cores)")
       ->check(CLI::PositiveNumber);
+  bool check = false;
+  run->add_flag("--check", check, "Exit with status 3 when a value under `expect:` is not reproduced");
   add_plugin_option(run, plugins);
 
   auto* validate = app.add_subcommand("validate", "Check a pipeline without running it; lists every problem");
@@ -261,6 +350,16 @@ int main(int argc, char** argv) {
   inspect->add_option("file", output_file, "HDF5 output of `fepflow run`")->required()->check(CLI::ExistingFile);
   inspect->add_flag("--pipeline", show_pipeline, "Print the pipeline YAML stored in the file");
 
+  std::string render_file, render_dataset, render_output, render_scores;
+  std::vector<std::string> render_settings;
+  auto* render = app.add_subcommand("render", "Draw a stored array: a montage of images, a line plot or an image grid");
+  render->add_option("file", render_file, "HDF5 output of `fepflow run`")->required()->check(CLI::ExistingFile);
+  render->add_option("dataset", render_dataset, "Dataset to draw, e.g. /network/vfe")->required();
+  render->add_option("-o,--output", render_output, "Figure file: .png, .pdf or .svg (default: beside FILE)");
+  render->add_option("--scores", render_scores, "Dataset of per-image scores for tile titles, e.g. /retention/scores");
+  render->add_option("--set", render_settings, "A parameter of the render stage: PARAM=VALUE (`fepflow describe render`)")
+      ->type_name("PARAM=VALUE");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -273,11 +372,12 @@ int main(int argc, char** argv) {
     std::ostringstream command_line;
     for (int i = 0; i < argc; ++i) command_line << (i ? " " : "") << argv[i];
     run_options.command_line = command_line.str();
-    return command_run(pipeline_file, run_options, overrides);
+    return command_run(pipeline_file, run_options, overrides, check);
   }
   if (*validate) return command_validate(pipeline_file, overrides);
   if (*stages) return command_stages();
   if (*describe) return command_describe(type);
   if (*inspect) return command_inspect(output_file, show_pipeline);
+  if (*render) return command_render(render_file, render_dataset, render_output, render_scores, render_settings);
   return exit_usage;
 }

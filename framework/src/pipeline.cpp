@@ -56,6 +56,83 @@ struct Origin {
   std::string override_text;  // non-empty for --set values
 };
 
+/// Converts a YAML node to a parameter of `kind`; empty optional and an
+/// explanation when it does not fit.
+std::optional<ParamValue> convert_param(const YAML::Node& n, ParamKind kind, std::string& why) {
+  auto scalar = [&](auto tag) -> std::optional<decltype(tag)> {
+    using T = decltype(tag);
+    if (!n.IsScalar()) return std::nullopt;
+    const std::string& s = n.Scalar();
+    if constexpr (std::is_same_v<T, std::string>) {
+      return s;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (s == "true" || s == "True" || s == "TRUE") return true;
+      if (s == "false" || s == "False" || s == "FALSE") return false;
+      return std::nullopt;
+    } else {
+      if (s == "true" || s == "false") return std::nullopt;
+      try {
+        return n.as<T>();
+      } catch (const YAML::Exception&) {
+        return std::nullopt;
+      }
+    }
+  };
+  auto list = [&](auto tag) -> std::optional<ParamValue> {
+    using T = decltype(tag);
+    if (!n.IsSequence()) return std::nullopt;
+    std::vector<T> out;
+    for (const auto& e : n) {
+      if (!e.IsScalar()) return std::nullopt;
+      const std::string& s = e.Scalar();
+      if constexpr (std::is_same_v<T, std::string>) {
+        out.push_back(s);
+      } else {
+        if (s == "true" || s == "false") return std::nullopt;
+        try {
+          out.push_back(e.as<T>());
+        } catch (const YAML::Exception&) {
+          return std::nullopt;
+        }
+      }
+    }
+    return ParamValue(std::move(out));
+  };
+  std::optional<ParamValue> v;
+  switch (kind) {
+    case ParamKind::integer:
+      if (auto x = scalar(std::int64_t{})) v = *x;
+      why = "an integer";
+      break;
+    case ParamKind::real:
+      if (auto x = scalar(double{})) v = *x;
+      why = "a number";
+      break;
+    case ParamKind::boolean:
+      if (auto x = scalar(bool{})) v = *x;
+      why = "true or false";
+      break;
+    case ParamKind::string:
+      if (auto x = scalar(std::string{})) v = *x;
+      why = "a string";
+      break;
+    case ParamKind::real_list:
+      v = list(double{});
+      why = "a list of numbers";
+      break;
+    case ParamKind::integer_list:
+      v = list(std::int64_t{});
+      why = "a list of integers";
+      break;
+    case ParamKind::string_list:
+      v = list(std::string{});
+      why = "a list of strings";
+      break;
+  }
+  return v;
+}
+
+
 class Validator {
  public:
   Validator(std::string file, std::string yaml_text) : file_(std::move(file)) {
@@ -125,13 +202,14 @@ class Validator {
   }
 
   void read_top_level(const YAML::Node& root) {
-    static const std::vector<std::string> known = {"name", "description", "seed", "output", "plugins", "stages"};
+    static const std::vector<std::string> known = {"name",    "description", "seed",  "output",
+                                                   "plugins", "stages",      "expect"};
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
       if (std::find(known.begin(), known.end(), key) == known.end())
         error_at(kv.first.Mark(), "",
                  "unknown top-level key '" + key + "'" + detail::did_you_mean(detail::closest_names(key, known)) +
-                     "; expected: name, description, seed, output, plugins, stages");
+                     "; expected: name, description, seed, output, plugins, stages, expect");
     }
     pipeline_.name = std::filesystem::path(file_).stem().string();
     if (const auto n = root["name"]) {
@@ -159,6 +237,54 @@ class Validator {
       return;
     }
     for (const auto& kv : stages) read_stage(kv.first, kv.second);
+    if (const auto n = root["expect"]) read_expectations(n);
+  }
+
+  void read_expectations(const YAML::Node& n) {
+    if (!n.IsMap()) {
+      error_at(n.Mark(), "", "'expect' must be a mapping of stage.metric -> {near: x, tol: t} or {between: [lo, hi]}");
+      return;
+    }
+    for (const auto& kv : n) {
+      const std::string key = kv.first.Scalar();
+      const auto dot = key.find('.');
+      Expectation e;
+      if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) {
+        error_at(kv.first.Mark(), "", "an expectation is named stage.metric, got '" + key + "'");
+        continue;
+      }
+      e.stage = key.substr(0, dot);
+      e.metric = key.substr(dot + 1);
+      const YAML::Node& spec = kv.second;
+      try {
+        if (spec.IsMap() && spec["near"] && spec["tol"] && spec.size() == 2) {
+          const double near = spec["near"].as<double>(), tol = spec["tol"].as<double>();
+          if (!(tol >= 0)) throw YAML::Exception(spec.Mark(), "tol");
+          e.low = near - tol;
+          e.high = near + tol;
+          e.text = format_param_value(near) + " +- " + format_param_value(tol);
+        } else if (spec.IsMap() && spec["between"] && spec.size() == 1 && spec["between"].IsSequence() &&
+                   spec["between"].size() == 2) {
+          e.low = spec["between"][0].as<double>();
+          e.high = spec["between"][1].as<double>();
+          if (!(e.low <= e.high)) throw YAML::Exception(spec.Mark(), "order");
+          e.text = "[" + format_param_value(e.low) + ", " + format_param_value(e.high) + "]";
+        } else {
+          throw YAML::Exception(spec.Mark(), "form");
+        }
+      } catch (const YAML::Exception&) {
+        error_at(spec.Mark(), "",
+                 "expectation '" + key + "' must be {near: x, tol: t} with t >= 0, or {between: [lo, hi]} with lo <= hi");
+        continue;
+      }
+      if (!find_raw(e.stage)) {
+        error_at(kv.first.Mark(), "",
+                 "expectation '" + key + "' names stage '" + e.stage + "', which is not in the pipeline" +
+                     detail::did_you_mean(detail::closest_names(e.stage, stage_names())));
+        continue;
+      }
+      pipeline_.expectations.push_back(e);
+    }
   }
 
   void read_seed(const YAML::Node& n, const Origin& origin) {
@@ -301,82 +427,6 @@ class Validator {
     }
   }
 
-  /// Converts a YAML node to a parameter of `kind`; empty optional and an
-  /// explanation when it does not fit.
-  static std::optional<ParamValue> convert(const YAML::Node& n, ParamKind kind, std::string& why) {
-    auto scalar = [&](auto tag) -> std::optional<decltype(tag)> {
-      using T = decltype(tag);
-      if (!n.IsScalar()) return std::nullopt;
-      const std::string& s = n.Scalar();
-      if constexpr (std::is_same_v<T, std::string>) {
-        return s;
-      } else if constexpr (std::is_same_v<T, bool>) {
-        if (s == "true" || s == "True" || s == "TRUE") return true;
-        if (s == "false" || s == "False" || s == "FALSE") return false;
-        return std::nullopt;
-      } else {
-        if (s == "true" || s == "false") return std::nullopt;
-        try {
-          return n.as<T>();
-        } catch (const YAML::Exception&) {
-          return std::nullopt;
-        }
-      }
-    };
-    auto list = [&](auto tag) -> std::optional<ParamValue> {
-      using T = decltype(tag);
-      if (!n.IsSequence()) return std::nullopt;
-      std::vector<T> out;
-      for (const auto& e : n) {
-        if (!e.IsScalar()) return std::nullopt;
-        const std::string& s = e.Scalar();
-        if constexpr (std::is_same_v<T, std::string>) {
-          out.push_back(s);
-        } else {
-          if (s == "true" || s == "false") return std::nullopt;
-          try {
-            out.push_back(e.as<T>());
-          } catch (const YAML::Exception&) {
-            return std::nullopt;
-          }
-        }
-      }
-      return ParamValue(std::move(out));
-    };
-    std::optional<ParamValue> v;
-    switch (kind) {
-      case ParamKind::integer:
-        if (auto x = scalar(std::int64_t{})) v = *x;
-        why = "an integer";
-        break;
-      case ParamKind::real:
-        if (auto x = scalar(double{})) v = *x;
-        why = "a number";
-        break;
-      case ParamKind::boolean:
-        if (auto x = scalar(bool{})) v = *x;
-        why = "true or false";
-        break;
-      case ParamKind::string:
-        if (auto x = scalar(std::string{})) v = *x;
-        why = "a string";
-        break;
-      case ParamKind::real_list:
-        v = list(double{});
-        why = "a list of numbers";
-        break;
-      case ParamKind::integer_list:
-        v = list(std::int64_t{});
-        why = "a list of integers";
-        break;
-      case ParamKind::string_list:
-        v = list(std::string{});
-        why = "a list of strings";
-        break;
-    }
-    return v;
-  }
-
   void check_stages() {
     auto& registry = Registry::global();
     for (auto& s : raw_) {
@@ -429,7 +479,7 @@ class Validator {
         continue;
       }
       std::string expected;
-      auto value = convert(node, spec.kind, expected);
+      auto value = convert_param(node, spec.kind, expected);
       if (!value) {
         error_from(origin, value_mark, s.name,
                    "parameter '" + name + "' expects " + expected + ", got " + scalar_text(node));
@@ -586,6 +636,22 @@ class Validator {
 };
 
 }  // namespace
+
+ParamValue parse_param_value(const std::string& yaml_text, const ParamSpec& spec) {
+  YAML::Node node;
+  try {
+    node = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ParamError(spec.name, "parameter '" + spec.name + "': '" + yaml_text + "' is not a YAML value: " + e.msg);
+  }
+  std::string expected;
+  const auto value = convert_param(node, spec.kind, expected);
+  if (!value)
+    throw ParamError(spec.name, "parameter '" + spec.name + "' expects " + expected + ", got '" + yaml_text + "'");
+  if (const std::string why = spec.constraint.check(*value); !why.empty())
+    throw ParamError(spec.name, "parameter '" + spec.name + "' " + why);
+  return *value;
+}
 
 Pipeline parse_pipeline(const std::string& yaml_text, const std::string& file,
                         const std::vector<std::string>& overrides) {

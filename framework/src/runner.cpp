@@ -408,6 +408,24 @@ class Runner {
 
 }  // namespace
 
+std::vector<ExpectationResult> check_expectations(const Pipeline& pipeline, const RunReport& report) {
+  std::vector<ExpectationResult> out;
+  for (const auto& e : pipeline.expectations) {
+    ExpectationResult r;
+    r.expectation = e;
+    for (const auto& s : report.stages) {
+      auto it = s.metrics.find(e.metric);
+      if (s.name == e.stage && it != s.metrics.end()) {
+        r.found = true;
+        r.value = it->second;
+        r.passed = it->second >= e.low && it->second <= e.high;
+      }
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
 RunReport run_pipeline(const Pipeline& pipeline, const RunOptions& options) {
   return Runner(pipeline, options).run();
 }

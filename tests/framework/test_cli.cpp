@@ -110,6 +110,19 @@ TEST_CASE("cli: run, cached re-run, inspect; a failed stage exits 1", "[cli]") {
   CHECK_THAT(failed.output, Catch::Contains("stage 'boom' (fail) failed: out of cheese"));
 }
 
+TEST_CASE("cli: expected values are reported; --check makes a miss exit 3", "[cli]") {
+  ScratchDir dir;
+  const auto file = dir.path("demo.yaml");
+  fepflow::test::write_file(file, demo + "expect:\n  src.sum: {between: [0, 5]}\n  src.nothing: {near: 1, tol: 1}\n");
+  const auto r = run_cli("run " + file + plugin + " -o " + dir.path("o.h5"));
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Matches("(.|\n)*src.sum +[0-9.]+ +\\[0.0, 5.0\\] +pass(.|\n)*") &&
+                           Catch::Matches("(.|\n)*src.nothing +missing +1.0 \\+- 1.0 +FAIL(.|\n)*"));
+  const auto checked = run_cli("run " + file + plugin + " -o " + dir.path("o.h5") + " --check");
+  CHECK(checked.exit_code == 3);
+  CHECK_THAT(checked.output, Catch::Contains("some expected values were not reproduced"));
+}
+
 TEST_CASE("cli: plugins from FEPFLOW_PLUGIN_PATH; a plugin of another ABI is refused", "[cli][plugin]") {
   const auto listed = fepflow::test::run_shell("FEPFLOW_PLUGIN_PATH=" + std::string(FEPFLOW_TEST_PLUGIN) + " " +
                                                FEPFLOW_CLI + " stages");

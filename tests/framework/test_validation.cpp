@@ -84,7 +84,7 @@ stages:
   CHECK(all.size() == 13);
   CHECK(find(all, "outptu").str() ==
         "p.yaml:2:1: unknown top-level key 'outptu' (did you mean 'output'?); expected: name, description, seed, "
-        "output, plugins, stages");
+        "output, plugins, stages, expect");
   CHECK(find(all, "random_sorce").str() ==
         "p.yaml:4:15: stage 'src': unknown stage type 'random_sorce' (did you mean 'random_source'?); `fepflow "
         "stages` lists them all");
@@ -159,7 +159,7 @@ TEST_CASE("parameter types: integers, reals, bools, strings and lists are checke
         "parameter 'levels' expects a list of numbers, got a list");
 }
 
-TEST_CASE("--set overrides are validated like the file and name the override", "[validation]") {
+TEST_CASE("overrides (--set) are validated like the file and name the override", "[validation]") {
   const std::string yaml = "stages:\n  s: {type: random_source}\n  t: {type: scale, inputs: {x: s.values}}\n";
   const auto all = problems(yaml, {"t.factor=abc", "nope.count=1", "s.cnt=3", "s.count", "seed=-1"});
   REQUIRE(all.size() == 5);
@@ -183,4 +183,25 @@ TEST_CASE("plugins named in a pipeline that cannot load are errors at their line
   const auto all = problems("plugins: [no/such/plugin.so]\nstages:\n  s: {type: random_source}\n");
   REQUIRE(all.size() == 1);
   CHECK(all[0].str() == "p.yaml:1:11: plugin 'no/such/plugin.so' does not exist");
+}
+
+TEST_CASE("expected values are read and checked for form", "[validation]") {
+  fepflow::test::load_engine_test_stages();
+  const std::string stages = "stages:\n  src: {type: random_source}\n";
+  const auto p = parse_pipeline(stages + "expect:\n  src.sum: {near: 4, tol: 0.5}\n  src.total: {between: [1, 2]}\n",
+                                "p.yaml");
+  REQUIRE(p.expectations.size() == 2);
+  CHECK(p.expectations[0].stage == "src");
+  CHECK(p.expectations[0].metric == "sum");
+  CHECK(p.expectations[0].low == 3.5);
+  CHECK(p.expectations[0].high == 4.5);
+  CHECK(p.expectations[1].text == "[1.0, 2.0]");
+
+  const auto all = problems(stages + "expect:\n  srcs.sum: {near: 1, tol: 1}\n  src.sum: {near: 1}\n  sum: {near: 1, tol: 1}\n");
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].str() == "p.yaml:4:3: expectation 'srcs.sum' names stage 'srcs', which is not in the pipeline (did you "
+                        "mean 'src'?)");
+  CHECK(all[1].str() == "p.yaml:5:12: expectation 'src.sum' must be {near: x, tol: t} with t >= 0, or {between: [lo, "
+                        "hi]} with lo <= hi");
+  CHECK(all[2].str() == "p.yaml:6:3: an expectation is named stage.metric, got 'sum'");
 }

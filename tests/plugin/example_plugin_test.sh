@@ -22,8 +22,11 @@ grep -q 'binary            float32\[4, 16\]' inspect.txt
 grep -q 'metric fraction_positive' inspect.txt
 
 # Every output value is the sign of the input (>= 0 -> +1).
-h5dump -y -w0 -d /patterns/patterns out.h5 | grep -A1 'DATA {' | tail -n1 | tr ',' '\n' > in.txt
-h5dump -y -w0 -d /binary/binary out.h5 | grep -A1 'DATA {' | tail -n1 | tr ',' '\n' > out.txt
+values() {  # the numbers of one dataset, one per line
+  h5dump -y -w0 -d "$1" out.h5 | sed -n '/DATA {/,/}/p' | sed '1d;$d' | tr ',' '\n' | tr -d ' ' | grep -v '^$'
+}
+values /patterns/patterns > in.txt
+values /binary/binary > out.txt
 paste in.txt out.txt | awk '
   { n++; want = ($1 + 0 >= 0) ? 1 : -1; if ($2 + 0 != want) { bad++; print "mismatch:", $0 } }
   END { if (n != 64 || bad > 0) { print "checked", n, "values,", bad + 0, "wrong"; exit 1 } print "all", n, "values are signs" }'

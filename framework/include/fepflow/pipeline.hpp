@@ -49,6 +49,15 @@ struct StageConfig {
   std::map<std::string, std::string> param_origin; // "yaml", "default" or "--set"
 };
 
+/// A number the pipeline should reproduce: `expect: {stage.metric: {near: x, tol: t}}`
+/// or `{between: [lo, hi]}`; checked after a run.
+struct Expectation {
+  std::string stage;
+  std::string metric;
+  double low = 0, high = 0;  // the accepted interval
+  std::string text;          // "0.4658 +- 0.03" or "[35, 85]"
+};
+
 struct Pipeline {
   std::string file;       // where it was read from
   std::string yaml_text;  // the text as read (stored in the output for provenance)
@@ -57,9 +66,14 @@ struct Pipeline {
   std::string output;     // HDF5 output file
   std::vector<std::string> plugins;  // resolved plugin paths
   std::vector<StageConfig> stages;   // in dependency order (producers first)
+  std::vector<Expectation> expectations;
 
   const StageConfig* find(std::string_view stage) const;
 };
+
+/// A parameter value from YAML text ("0.5", "[1, 2]", "stride"), converted to
+/// the declared kind and checked; throws ParamError saying what was expected.
+ParamValue parse_param_value(const std::string& yaml_text, const ParamSpec& spec);
 
 /// Reads, loads the plugins named in it, applies `overrides`
 /// ("stage.param=value", YAML syntax for the value) and validates.
@@ -113,6 +127,15 @@ struct RunReport {
   /// The first failed stage's outcome, or nullptr.
   const StageOutcome* first_failure() const;
 };
+
+struct ExpectationResult {
+  Expectation expectation;
+  bool found = false;  // the stage ran (or was cached) and reported the metric
+  double value = 0;
+  bool passed = false;
+};
+/// Compares the run's metrics with the pipeline's expectations.
+std::vector<ExpectationResult> check_expectations(const Pipeline& pipeline, const RunReport& report);
 
 /// Runs the pipeline into its HDF5 output, reusing stored results whose
 /// fingerprint matches. Throws fepflow::Error for problems with the output
