@@ -43,12 +43,17 @@ constexpr std::size_t chunk_rows = 64;
 
 std::size_t chunk_count(std::size_t n) { return (n + chunk_rows - 1) / chunk_rows; }
 
+// A thread takes at least this many chunks: below that, waking it for every
+// step costs more than it saves.
+constexpr std::size_t min_chunks_per_thread = 4;
+
 // Calls body(chunk) for every chunk; each thread of the arena takes one fixed
 // contiguous range of chunks, the same at every call, so a thread keeps
 // streaming the same rows of W (its share stays in its own cache).
 template <class Body>
 void for_each_chunk(std::size_t chunks, const Body& body) {
-  const auto threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  const auto threads = std::clamp<std::size_t>(chunks / min_chunks_per_thread, 1,
+                                               static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, threads, 1),
       [&](const tbb::blocked_range<std::size_t>& blocks) {
@@ -73,23 +78,52 @@ float dot(const float* a, const float* b, std::size_t n) {
   return finish_dot(acc, a, b, vector_end, n);
 }
 
-// h[i] = W[i, :] . x for the R rows from `first`. Rows are taken R at a time so
-// each load of x serves R rows; every row has its own accumulator, so a row's
-// result does not depend on R.
+// The row kernels below take R rows and C (1 or 2) column batches at a time:
+// R * C independent FMA chains keep the FMA units busy, and each load of x or
+// of a pending state serves R rows. Batch b of a row's product goes to
+// accumulator b % 2 and every element gets its pending terms in order, so a
+// row's results do not depend on R or on how the columns were grouped.
 template <std::size_t R>
-void multiply_rows(const float* W, std::size_t n, std::size_t first, const float* x, float* h) {
+using RowAccumulators = Batch[R][2];
+
+// acc[r] += W[first + r, j..] * x[j..] for C batches from column j (j / lanes + c even for c = 0).
+template <std::size_t R, std::size_t C>
+void multiply_batches(const float* const (&row)[R], const float* x, std::size_t j, RowAccumulators<R>& acc) {
+  for (std::size_t c = 0; c < C; ++c) {
+    const Batch xb = Batch::load_unaligned(x + j + c * lanes);
+    for (std::size_t r = 0; r < R; ++r) acc[r][c] = xsimd::fma(Batch::load_unaligned(row[r] + j + c * lanes), xb, acc[r][c]);
+  }
+}
+
+// Runs batches(C = 2) over pairs of full batches, then batches(C = 1) over a
+// last odd one; returns where the full batches end.
+template <class Batches>
+std::size_t for_column_batches(std::size_t n, const Batches& batches) {
   const std::size_t vector_end = n - n % lanes;
-  const float* row[R];
-  Batch acc[R];
+  std::size_t j = 0;
+  for (; j + 2 * lanes <= vector_end; j += 2 * lanes) batches(std::integral_constant<std::size_t, 2>(), j);
+  if (j < vector_end) batches(std::integral_constant<std::size_t, 1>(), j);
+  return vector_end;
+}
+
+template <std::size_t R, class Float>
+void point_rows(Float* W, std::size_t n, std::size_t first, Float* (&row)[R], RowAccumulators<R>& acc) {
   for (std::size_t r = 0; r < R; ++r) {
     row[r] = W + (first + r) * n;
-    acc[r] = Batch(0.0f);
+    acc[r][0] = acc[r][1] = Batch(0.0f);
   }
-  for (std::size_t j = 0; j < vector_end; j += lanes) {
-    const Batch xb = Batch::load_unaligned(x + j);
-    for (std::size_t r = 0; r < R; ++r) acc[r] = xsimd::fma(Batch::load_unaligned(row[r] + j), xb, acc[r]);
-  }
-  for (std::size_t r = 0; r < R; ++r) h[first + r] = finish_dot(acc[r], row[r], x, vector_end, n);
+}
+
+// h[i] = W[i, :] . x for the R rows from `first`.
+template <std::size_t R>
+void multiply_rows(const float* W, std::size_t n, std::size_t first, const float* x, float* h) {
+  const float* row[R];
+  RowAccumulators<R> acc;
+  point_rows(W, n, first, row, acc);
+  const std::size_t vector_end = for_column_batches(n, [&](auto batches, std::size_t j) {
+    multiply_batches<R, decltype(batches)::value>(row, x, j, acc);
+  });
+  for (std::size_t r = 0; r < R; ++r) h[first + r] = finish_dot(acc[r][0] + acc[r][1], row[r], x, vector_end, n);
 }
 
 // Rank-1 terms not yet applied to W: W += gains[k] (outer) states[k], k < count.
@@ -99,46 +133,59 @@ struct PendingTerms {
   std::size_t count;
 };
 
+// Adds the pending terms to C batches of the R rows from column j, keeping
+// W_ii = 0 if asked, and with x given accumulates the updated rows' products.
+template <std::size_t R, std::size_t C>
+void update_batches(float* const (&row)[R], std::size_t first, const PendingTerms& pending, bool zero_diagonal,
+                    const float* x, std::size_t j, RowAccumulators<R>& acc) {
+  Batch w[R][C];
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t c = 0; c < C; ++c) w[r][c] = Batch::load_unaligned(row[r] + j + c * lanes);
+  for (std::size_t k = 0; k < pending.count; ++k) {
+    Batch y[C];
+    for (std::size_t c = 0; c < C; ++c) y[c] = Batch::load_unaligned(pending.states[k] + j + c * lanes);
+    for (std::size_t r = 0; r < R; ++r) {
+      const Batch gain(pending.gains[k][first + r]);
+      for (std::size_t c = 0; c < C; ++c) w[r][c] = xsimd::fma(gain, y[c], w[r][c]);
+    }
+  }
+  for (std::size_t r = 0; r < R; ++r) {
+    const std::size_t i = first + r;
+    for (std::size_t c = 0; c < C; ++c) {
+      float* at = row[r] + j + c * lanes;
+      w[r][c].store_unaligned(at);
+      if (zero_diagonal && i >= j + c * lanes && i < j + (c + 1) * lanes) {
+        row[r][i] = 0.0f;
+        w[r][c] = Batch::load_unaligned(at);
+      }
+    }
+  }
+  if (x)
+    for (std::size_t c = 0; c < C; ++c) {
+      const Batch xb = Batch::load_unaligned(x + j + c * lanes);
+      for (std::size_t r = 0; r < R; ++r) acc[r][c] = xsimd::fma(w[r][c], xb, acc[r][c]);
+    }
+}
+
 // Adds the pending terms to the R rows from `first` (W_ii kept 0 if asked) in
 // one pass over them; with x given, also h[i] = (updated W)[i, :] . x in the
-// same pass. Each element gets its terms in order k = 0, 1, ..., whatever R.
+// same pass.
 template <std::size_t R>
 void update_rows(float* W, std::size_t n, std::size_t first, const PendingTerms& pending, bool zero_diagonal,
                  const float* x, float* h) {
-  const std::size_t vector_end = n - n % lanes;
   float* row[R];
-  Batch acc[R];
-  for (std::size_t r = 0; r < R; ++r) {
-    row[r] = W + (first + r) * n;
-    acc[r] = Batch(0.0f);
-  }
-  for (std::size_t j = 0; j < vector_end; j += lanes) {
-    Batch w[R];
-    for (std::size_t r = 0; r < R; ++r) w[r] = Batch::load_unaligned(row[r] + j);
-    for (std::size_t k = 0; k < pending.count; ++k) {
-      const Batch y = Batch::load_unaligned(pending.states[k] + j);
-      for (std::size_t r = 0; r < R; ++r) w[r] = xsimd::fma(Batch(pending.gains[k][first + r]), y, w[r]);
-    }
-    for (std::size_t r = 0; r < R; ++r) {
-      w[r].store_unaligned(row[r] + j);
-      const std::size_t i = first + r;
-      if (zero_diagonal && i >= j && i < j + lanes) {
-        row[r][i] = 0.0f;
-        w[r] = Batch::load_unaligned(row[r] + j);
-      }
-    }
-    if (x) {
-      const Batch xb = Batch::load_unaligned(x + j);
-      for (std::size_t r = 0; r < R; ++r) acc[r] = xsimd::fma(w[r], xb, acc[r]);
-    }
-  }
+  RowAccumulators<R> acc;
+  point_rows(W, n, first, row, acc);
+  const std::size_t vector_end = for_column_batches(n, [&](auto batches, std::size_t j) {
+    update_batches<R, decltype(batches)::value>(row, first, pending, zero_diagonal, x, j, acc);
+  });
   for (std::size_t r = 0; r < R; ++r) {
     for (std::size_t j = vector_end; j < n; ++j) {
       float w = row[r][j];
       for (std::size_t k = 0; k < pending.count; ++k) w = std::fma(pending.gains[k][first + r], pending.states[k][j], w);
       row[r][j] = (zero_diagonal && j == first + r) ? 0.0f : w;
     }
-    if (x) h[first + r] = finish_dot(acc[r], row[r], x, vector_end, n);
+    if (x) h[first + r] = finish_dot(acc[r][0] + acc[r][1], row[r], x, vector_end, n);
   }
 }
 
@@ -155,16 +202,21 @@ void for_row_groups(std::size_t begin, std::size_t end, const RowsFunction& f) {
 // share of the step's VFE.
 double sample_rows(const TrainParams& p, std::size_t begin, std::size_t end, const float* h, const float* input,
                    const float* uniforms, float* gain, float* state) {
+  using cb::Doubles;
   double vfe = 0.0;
-  for (std::size_t i = begin; i < end; ++i) {
-    const double field = h[i];
-    const double t = p.beta * (field + static_cast<double>(input[i]));
-    const float x_new = static_cast<float>(cb::sample(t, cb::open_uniform(uniforms[i])));
-    const double error = static_cast<double>(x_new) - cb::langevin(field);
-    const double precision = p.precision_weighted ? 1.0 / std::max(cb::fisher(p.beta * field), 1e-8) : 1.0;
-    gain[i] = static_cast<float>(p.lr * precision * error);
-    state[i] = x_new;
-    vfe += cb::free_energy_term(t, x_new);
+  for (std::size_t i = begin; i < end; i += Doubles::size) {
+    const std::size_t count = end - i;  // the last batch is padded
+    const Doubles field = cb::load_doubles(h + i, count);
+    const Doubles t = Doubles(p.beta) * (field + cb::load_doubles(input + i, count));
+    cb::store_floats(cb::sample(t, cb::open_uniform(cb::load_doubles(uniforms + i, count))), state + i, count);
+    // The state is float32: the error and the VFE use x' as stored.
+    const Doubles x_new = cb::load_doubles(state + i, count);
+    Doubles error = x_new - cb::langevin(field);
+    if (p.precision_weighted) error = error / xsimd::max(cb::fisher(Doubles(p.beta) * field), Doubles(1e-8));
+    cb::store_floats(Doubles(p.lr) * error, gain + i, count);
+    alignas(Doubles::arch_type::alignment()) double terms[Doubles::size];
+    cb::free_energy_term(t, x_new).store_aligned(terms);
+    for (std::size_t lane = 0; lane < std::min(count, Doubles::size); ++lane) vfe += terms[lane];
   }
   return vfe;
 }
@@ -277,8 +329,9 @@ class DeferredLoop : TrainingLoop {
       : TrainingLoop(state, patterns, params, rng),
         deferral_(deferral),
         slots_(deferral + 1),
-        gain_ring_(slots_ * n_),
-        state_ring_(slots_ * n_),
+        slot_stride_(padded_stride(n_)),
+        gain_ring_(slots_ * slot_stride_),
+        state_ring_(slots_ * slot_stride_),
         dots_(deferral),
         chunk_dots_(chunks_ * deferral) {
     if (deferral == 0) throw std::invalid_argument("deferral must be at least 1 step");
@@ -309,8 +362,17 @@ class DeferredLoop : TrainingLoop {
   std::size_t pending_before(std::int64_t step) const {
     return step == 0 ? 0 : static_cast<std::size_t>((step - 1) % static_cast<std::int64_t>(deferral_)) + 1;
   }
-  float* gain_slot(std::int64_t step) { return gain_ring_.data() + static_cast<std::size_t>(step) % slots_ * n_; }
-  float* state_slot(std::int64_t step) { return state_ring_.data() + static_cast<std::size_t>(step) % slots_ * n_; }
+  float* gain_slot(std::int64_t step) {
+    return gain_ring_.data() + static_cast<std::size_t>(step) % slots_ * slot_stride_;
+  }
+  float* state_slot(std::int64_t step) {
+    return state_ring_.data() + static_cast<std::size_t>(step) % slots_ * slot_stride_;
+  }
+  // Slots n floats apart would all start at the same offset in a 4 KiB page
+  // when n is a multiple of 1024 (the usual sizes): a flush reads every slot
+  // at once, and such streams fight over one L1 set. Offsetting each slot by
+  // one more cache line spreads them.
+  static std::size_t padded_stride(std::size_t n) { return (n + 15) / 16 * 16 + 16; }
 
   // Pointers to the terms of steps [end - count, end).
   void list_terms(std::int64_t end, std::size_t count, std::vector<const float*>& gains,
@@ -394,6 +456,7 @@ class DeferredLoop : TrainingLoop {
 
   const std::size_t deferral_;
   const std::size_t slots_;
+  const std::size_t slot_stride_;
   std::vector<float> gain_ring_;
   std::vector<float> state_ring_;
   std::vector<float> dots_;

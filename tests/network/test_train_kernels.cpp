@@ -165,7 +165,7 @@ TEST_CASE("Every training kernel matches the reference training within float32 r
 }
 
 TEST_CASE("Training kernels give bit-identical results with 1 and 2 threads", "[train]") {
-  const std::size_t n = 300;  // five row chunks: the threads split them unevenly
+  const std::size_t n = 700;  // eleven row chunks of 64: two threads split them unevenly
   const auto patterns = gaussian_patterns(4, n, 3);
   const auto p = small_params();
   const RandomStream rng(99);
