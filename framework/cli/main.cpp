@@ -11,8 +11,6 @@
 #include "store.hpp"
 
 #include <CLI/CLI.hpp>
-#include <xtensor/xarray.hpp>
-#include <xtensor/xmath.hpp>
 
 #include <unistd.h>
 
@@ -91,7 +89,8 @@ int command_describe(const std::string& type) {
     for (const auto& slot : slots) {
       const auto& s = slot.spec;
       std::cout << "  " << s.name << "  " << fepflow::dtype_name(s.dtype) << ", rank " << rank_text(s.rank)
-                << (s.optional ? ", optional" : "") << "\n      " << s.doc << "\n";
+                << (s.any_numeric ? " (other numeric dtypes converted)" : "") << (s.optional ? ", optional" : "")
+                << "\n      " << s.doc << "\n";
     }
   };
   ports("Inputs", stage->inputs());
@@ -161,17 +160,6 @@ int command_inspect(const std::string& file, bool show_pipeline) {
   return exit_ok;
 }
 
-/// A stored array as float32 (what the `render` stage draws).
-fepflow::Value as_float32(const fepflow::Value& v, const std::string& dataset) {
-  switch (v.dtype()) {
-    case fepflow::DType::float32: return v;
-    case fepflow::DType::float64: return fepflow::Value(xt::xarray<float>(xt::cast<float>(v.array<double>())));
-    case fepflow::DType::int64: return fepflow::Value(xt::xarray<float>(xt::cast<float>(v.array<std::int64_t>())));
-    case fepflow::DType::string: break;
-  }
-  throw fepflow::Error("dataset '" + dataset + "' holds a string, not numbers to draw");
-}
-
 /// Draws a stored dataset with the `render` stage: `--set` gives its parameters.
 int command_render(const std::string& file, const std::string& dataset, const std::string& figure,
                    const std::string& scores, const std::vector<std::string>& settings) {
@@ -202,8 +190,8 @@ int command_render(const std::string& file, const std::string& dataset, const st
     }
     params["file"] = target;
     std::map<std::string, fepflow::Value> inputs{
-        {"images", as_float32(fepflow::read_hdf5_dataset(file, dataset), dataset)}};
-    if (!scores.empty()) inputs["scores"] = as_float32(fepflow::read_hdf5_dataset(file, scores), scores);
+        {"images", fepflow::read_hdf5_dataset(file, dataset)}};
+    if (!scores.empty()) inputs["scores"] = fepflow::read_hdf5_dataset(file, scores);
     fepflow::testing::StageRunOptions options;
     options.name = "render";
     fepflow::testing::run_stage("render", params, inputs, options);

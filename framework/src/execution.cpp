@@ -16,7 +16,10 @@ std::unique_ptr<Stage> instantiate(const StageInfo& info, const std::map<std::st
 void connect_inputs(Stage& stage, const std::map<std::string, ValuePtr>& inputs) {
   for (const auto& slot : stage.inputs()) {
     auto it = inputs.find(slot.spec.name);
-    *slot.value = it == inputs.end() ? nullptr : it->second;
+    ValuePtr v = it == inputs.end() ? nullptr : it->second;
+    if (v && slot.spec.any_numeric && v->dtype() != slot.spec.dtype)
+      v = std::make_shared<const Value>(v->converted(slot.spec.dtype));
+    *slot.value = v;
   }
 }
 

@@ -553,9 +553,10 @@ class Validator {
       }
       const PortSpec& in = it->spec;
       const PortSpec& out = o->spec;
-      if (in.dtype != out.dtype) {
+      const bool convertible = in.any_numeric && out.dtype != DType::string;
+      if (in.dtype != out.dtype && !convertible) {
         error_at(node.Mark(), s.name,
-                 "input '" + port + "' expects " + dtype_name(in.dtype) + ", but " + text + " is " +
+                 "input '" + port + "' expects " + dtype_name(in.dtype) + (in.any_numeric ? " (or another number type)" : "") + ", but " + text + " is " +
                      dtype_name(out.dtype));
         continue;
       }

@@ -221,12 +221,19 @@ class Runner {
   void decide(StagePlan& p) {
     const detail::StoredStage* stored = previous_.find(p.config->name);
     if (stored && stored->attribute("fingerprint") == p.fingerprint) {
-      if (!options_.force) {
-        p.compute = false;
-        p.reason = "cached";
+      if (options_.force) {
+        p.reason = "--force";
         return;
       }
-      p.reason = "--force";
+      for (const auto& file : p.stage->external_files()) {
+        std::error_code ec;
+        if (!fs::exists(file, ec)) {
+          p.reason = "its file " + file + " is missing";
+          return;
+        }
+      }
+      p.compute = false;
+      p.reason = "cached";
       return;
     }
     if (options_.force) {

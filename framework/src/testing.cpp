@@ -63,7 +63,8 @@ StageResult run_stage(std::string_view type, const std::map<std::string, ParamVa
     auto slot = std::find_if(stage->inputs().begin(), stage->inputs().end(),
                              [&](const auto& s) { return s.spec.name == port; });
     if (slot == stage->inputs().end()) throw Error("the stage has no input '" + port + "'");
-    if (value.dtype() != slot->spec.dtype)
+    const bool convertible = slot->spec.any_numeric && value.dtype() != DType::string;
+    if (value.dtype() != slot->spec.dtype && !convertible)
       throw Error("input '" + port + "' expects " + dtype_name(slot->spec.dtype) + ", got " + value.describe());
     connected[port] = std::make_shared<const Value>(value);
   }

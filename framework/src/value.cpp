@@ -1,5 +1,7 @@
 #include <fepflow/value.hpp>
 
+#include <xtensor/xmath.hpp>
+
 #include <sstream>
 
 namespace fepflow {
@@ -52,6 +54,26 @@ std::string Value::describe() const {
 const std::string& Value::str() const {
   if (const auto* s = std::get_if<std::string>(&data_)) return *s;
   throw std::logic_error("value holds " + describe() + ", not a string");
+}
+
+Value Value::converted(DType target) const {
+  if (dtype() == target) return *this;
+  if (dtype() == DType::string || target == DType::string)
+    throw std::logic_error("cannot convert " + describe() + " to " + dtype_name(target));
+  return std::visit(
+      [target](const auto& a) -> Value {
+        using A = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<A, std::monostate> || std::is_same_v<A, std::string>) {
+          throw std::logic_error("not numeric");
+        } else {
+          switch (target) {
+            case DType::float32: return Value(xt::xarray<float>(xt::cast<float>(a)));
+            case DType::float64: return Value(xt::xarray<double>(xt::cast<double>(a)));
+            default: return Value(xt::xarray<std::int64_t>(xt::cast<std::int64_t>(a)));
+          }
+        }
+      },
+      data_);
 }
 
 }  // namespace fepflow

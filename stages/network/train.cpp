@@ -7,15 +7,12 @@
 #include <tbb/task_arena.h>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
-#include <xtensor/xbuilder.hpp>
-#include <xtensor/xtensor.hpp>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <stdexcept>
 #include <string>
 
 namespace {

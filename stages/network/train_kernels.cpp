@@ -17,16 +17,16 @@
 namespace fepflow::network {
 
 void validate(const TrainParams& params) {
-  const auto require_positive = [](double value, const char* name) {
-    if (!(std::isfinite(value) && value > 0))
+  const auto require_positive = [](auto value, const char* name) {
+    if (!(std::isfinite(static_cast<double>(value)) && value > 0))
       throw std::invalid_argument(std::string(name) + " must be positive and finite, got " +
                                   std::to_string(value));
   };
   require_positive(params.evidence_level, "evidence_level");
   require_positive(params.beta, "beta");
   require_positive(params.lr, "lr");
-  require_positive(static_cast<double>(params.epochs), "epochs");
-  require_positive(static_cast<double>(params.steps), "steps");
+  require_positive(params.epochs, "epochs");
+  require_positive(params.steps, "steps");
 }
 
 TrainState::TrainState(std::size_t node_count) : nodes(node_count), weights(node_count * node_count, 0.0f) {}

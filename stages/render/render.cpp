@@ -44,11 +44,12 @@ class Render : public fepflow::Stage {
   fepflow::Input<float> images{
       this, "images", fepflow::any_rank,
       "N x H x W images, N x pixels (square, or with `shape`), rows x columns x H x W (or x pixels), "
-      "or a rank-1 series for a line plot"};
+      "or a rank-1 series for a line plot",
+      fepflow::any_numeric};
   fepflow::Input<float> scores{this, "scores", 1,
                                "numbers for the tile titles (see title_format): one per image, or fewer, "
                                "which title the last tiles",
-                               fepflow::optional_input};
+                               fepflow::optional_input | fepflow::any_numeric};
   fepflow::Input<std::int64_t> select{this, "select", 1,
                                       "which images to show, in this order (indices into the images, their "
                                       "leading axes counted row-major)",
@@ -90,6 +91,8 @@ class Render : public fepflow::Stage {
   fepflow::Param<std::vector<std::int64_t>> shape{this, "shape", std::vector<std::int64_t>{},
                                                   "[H, W] of each image, when images hold flat pixels",
                                                   fepflow::positive()};
+
+  std::vector<std::string> external_files() const override { return {*file}; }
 
   void run(fepflow::Context& ctx) override {
     try {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -126,6 +127,18 @@ class Describe : public fepflow::Stage {
   }
 };
 
+/// Writes its input's size to `file`: a result outside the store.
+class WriteFile : public fepflow::Stage {
+  fepflow::Input<double> x{this, "x", any_rank, "values"};
+  fepflow::Param<std::string> file{this, "file", fepflow::required, "where to write"};
+  fepflow::Output<std::string> written{this, "file", 0, "the path written"};
+  std::vector<std::string> external_files() const override { return {*file}; }
+  void run(fepflow::Context&) override {
+    std::ofstream(*file) << x->size() << "\n";
+    written = *file;
+  }
+};
+
 }  // namespace
 
 FEPFLOW_PLUGIN("engine_test_stages", "1.0") {
@@ -135,5 +148,6 @@ FEPFLOW_PLUGIN("engine_test_stages", "1.0") {
   registry.add<Fail>("fail", 1, "Always fails with the given message");
   registry.add<Rendezvous>("rendezvous", 1, "Waits until N stages of a group run at once");
   registry.add<SlowCounter>("slow_counter", 1, "Counts slowly, with progress and checkpoints");
+  registry.add<WriteFile>("write_file", 1, "Writes the input's size to a file");
   registry.add<Describe>("describe_values", 1, "Counts values above a level, as text");
 }

@@ -110,6 +110,27 @@ TEST_CASE("cli: run, cached re-run, inspect; a failed stage exits 1", "[cli]") {
   CHECK_THAT(failed.output, Catch::Contains("stage 'boom' (fail) failed: out of cheese"));
 }
 
+TEST_CASE("cli: render draws a stored dataset to PNG beside the file or where -o says", "[cli][render]") {
+  ScratchDir dir;
+  const auto file = dir.path("demo.yaml");
+  const auto out = dir.path("demo.h5");
+  fepflow::test::write_file(file, demo);
+  REQUIRE(run_cli("run " + file + plugin + " -o " + out).exit_code == 0);
+  const auto line = run_cli("render " + out + " /twice/y");
+  CHECK(line.exit_code == 0);
+  CHECK_THAT(line.output, Catch::Contains("wrote " + dir.path("demo-twice-y.png")));
+  CHECK(fepflow::test::read_file(dir.path("demo-twice-y.png")).substr(1, 3) == "PNG");
+  const auto titled = run_cli("render " + out + " /src/values -o " + dir.path("v.svg") + " --set 'title=Uniform draws'");
+  CHECK(titled.exit_code == 0);
+  CHECK_THAT(fepflow::test::read_file(dir.path("v.svg")), Catch::Contains("<svg"));
+  const auto missing = run_cli("render " + out + " /twice/nothing");
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.output, Catch::Contains("no dataset '/twice/nothing'"));
+  const auto bad = run_cli("render " + out + " /twice/y --set moving_average=x");
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.output, Catch::Contains("parameter 'moving_average' expects an integer, got 'x'"));
+}
+
 TEST_CASE("cli: expected values are reported; --check makes a miss exit 3", "[cli]") {
   ScratchDir dir;
   const auto file = dir.path("demo.yaml");

@@ -116,6 +116,22 @@ TEST_CASE("a re-run reuses stored stages and recomputes only what changed downst
   }
 }
 
+TEST_CASE("a cached stage whose file outside the store is missing re-runs", "[runner][cache]") {
+  ScratchDir dir;
+  const auto out = dir.path("run.h5");
+  const auto figure = dir.path("size.txt");
+  const std::string yaml = "stages:\n  src: {type: random_source}\n  save: {type: write_file, inputs: {x: src.values}, "
+                           "params: {file: '" + figure + "'}}\n";
+  REQUIRE(fepflow::run_pipeline(pipeline(yaml, out), {}).ok());
+  CHECK(fepflow::test::read_file(figure) == "8\n");
+  CHECK(states(fepflow::run_pipeline(pipeline(yaml, out), {})).at("save") == StageState::cached);
+  std::filesystem::remove(figure);
+  const auto again = fepflow::run_pipeline(pipeline(yaml, out), {});
+  CHECK(states(again) == std::map<std::string, StageState>{{"src", StageState::cached}, {"save", StageState::computed}});
+  CHECK(again.stages[1].reason == "its file " + figure + " is missing");
+  CHECK(fepflow::test::read_file(figure) == "8\n");
+}
+
 TEST_CASE("a failing stage stops the graph; finished stages keep their stored results", "[runner]") {
   ScratchDir dir;
   const auto out = dir.path("run.h5");

@@ -205,3 +205,12 @@ TEST_CASE("expected values are read and checked for form", "[validation]") {
                         "hi]} with lo <= hi");
   CHECK(all[2].str() == "p.yaml:6:3: an expectation is named stage.metric, got 'sum'");
 }
+
+TEST_CASE("an any_numeric input accepts other number types; strings stay errors", "[validation]") {
+  const std::string head = "stages:\n  src: {type: random_source}\n  meet: {type: rendezvous, params: {parties: 1}}\n";
+  CHECK(problems(head + "  fig: {type: render, inputs: {images: meet.met}, params: {file: x.png}}\n").empty());
+  CHECK(problems(head + "  fig: {type: render, inputs: {images: src.values}, params: {file: x.png}}\n").empty());
+  CHECK(problems(head + "  t: {type: describe_values, inputs: {x: src.values}}\n"
+                        "  fig: {type: render, inputs: {images: t.text}, params: {file: x.png}}\n")[0].message ==
+        "input 'images' expects float32 (or another number type), but t.text is string");
+}

@@ -1,37 +1,35 @@
 // Reads datasets and attributes of tests/fixtures/reference_values.h5 for the
-// network tests (single-threaded tests: no other HDF5 user runs meanwhile).
+// network tests.
 #pragma once
+
+#include <fepflow/io.hpp>
 
 #include <H5Cpp.h>
 
+#include <mutex>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 namespace fepflow::test_fixtures {
 
 inline std::string reference_file() { return std::string(FEPFLOW_FIXTURES) + "/reference_values.h5"; }
 
-/// The dataset's values converted to T, flattened in row-major order.
+/// The dataset's values (float32 or float64) converted to T, flattened in
+/// row-major order; its shape in `shape` if given.
 template <class T>
-std::vector<T> read_dataset(const std::string& path, std::vector<hsize_t>* shape = nullptr) {
-  const H5::H5File file(reference_file(), H5F_ACC_RDONLY);
-  const H5::DataSet dataset = file.openDataSet(path);
-  const H5::DataSpace space = dataset.getSpace();
-  std::vector<hsize_t> dims(static_cast<std::size_t>(space.getSimpleExtentNdims()));
-  space.getSimpleExtentDims(dims.data());
-  hsize_t count = 1;
-  for (hsize_t d : dims) count *= d;
-  std::vector<T> values(count);
-  if constexpr (std::is_same_v<T, float>)
-    dataset.read(values.data(), H5::PredType::NATIVE_FLOAT);
+std::vector<T> read_dataset(const std::string& path, std::vector<std::size_t>* shape = nullptr) {
+  const Value stored = read_hdf5_dataset(reference_file(), path);
+  std::vector<T> values;
+  if (stored.dtype() == DType::float32)
+    values.assign(stored.array<float>().begin(), stored.array<float>().end());
   else
-    dataset.read(values.data(), H5::PredType::NATIVE_DOUBLE);
-  if (shape) *shape = dims;
+    values.assign(stored.array<double>().begin(), stored.array<double>().end());
+  if (shape) *shape = stored.shape();
   return values;
 }
 
 inline double read_double_attribute(const std::string& group, const std::string& name) {
+  const std::lock_guard<std::mutex> lock(hdf5_mutex());
   const H5::H5File file(reference_file(), H5F_ACC_RDONLY);
   const H5::Attribute attribute = file.openGroup(group).openAttribute(name);
   double value = 0;

@@ -240,7 +240,7 @@ TEST_CASE("A short training on synthetic patterns lowers the mean VFE", "[train]
 
 TEST_CASE("Deterministic inference reproduces the 16-node reference trajectory", "[train][cb]") {
   using fepflow::test_fixtures::read_dataset;
-  std::vector<hsize_t> shape;
+  std::vector<std::size_t> shape;
   const auto W = read_dataset<float>("/infer/W");
   const auto b = read_dataset<float>("/infer/b");
   const auto u = read_dataset<float>("/infer/u");
@@ -248,7 +248,7 @@ TEST_CASE("Deterministic inference reproduces the 16-node reference trajectory",
   const auto trajectory = read_dataset<double>("/infer/trajectory", &shape);
   const double beta = fepflow::test_fixtures::read_double_attribute("/infer", "beta");
   const std::size_t n = x.size();
-  REQUIRE(shape == std::vector<hsize_t>{20, n});
+  REQUIRE(shape == std::vector<std::size_t>{20, n});
   // x <- L(beta (b + W x + u)), all nodes at once, in float32 state.
   std::vector<float> next(n);
   for (std::size_t step = 0; step < shape[0]; ++step) {

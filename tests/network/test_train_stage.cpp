@@ -10,10 +10,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <cmath>
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <string>
+#include <utility>
 
 namespace net = fepflow::network;
 using fepflow::ParamValue;

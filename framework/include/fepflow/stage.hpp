@@ -99,12 +99,23 @@ struct PortSpec {
   DType dtype;
   int rank;  // any_rank accepts any
   std::string doc;
-  bool optional = false;  // inputs only
+  bool optional = false;     // inputs only
+  bool any_numeric = false;  // inputs only: converts other numeric dtypes
 };
 
-/// Marks an input the pipeline may leave unconnected.
-struct Optional {};
-inline constexpr Optional optional_input{};
+/// How an input port connects: `optional_input` may be left unconnected;
+/// `any_numeric` also accepts the other numeric dtypes and converts them to
+/// the port's dtype (e.g. a plotting stage that draws float64 and int64 data
+/// too). Combine with `|`.
+struct InputFlags {
+  bool optional = false;
+  bool any_numeric = false;
+};
+constexpr InputFlags operator|(InputFlags a, InputFlags b) {
+  return {a.optional || b.optional, a.any_numeric || b.any_numeric};
+}
+inline constexpr InputFlags optional_input{true, false};
+inline constexpr InputFlags any_numeric{false, true};
 
 class Stage;
 
@@ -147,6 +158,10 @@ class Stage {
   /// do not show: e.g. the content hash of a file the stage reads, so a
   /// changed file is recomputed. Parameters are already set when called.
   virtual std::string fingerprint_extra() const { return {}; }
+
+  /// Files the stage writes outside the store (e.g. a figure). A cached
+  /// result whose file is missing is recomputed. Parameters are already set.
+  virtual std::vector<std::string> external_files() const { return {}; }
 
   const std::vector<detail::ParamSlot>& params() const { return params_; }
   const std::vector<detail::InputSlot>& inputs() const { return inputs_; }
@@ -197,11 +212,9 @@ class Param {
 template <class T>
 class Input {
  public:
-  Input(Stage* owner, std::string name, int rank, std::string doc) {
-    owner->inputs_.push_back({{std::move(name), dtype_of<T>(), rank, std::move(doc), false}, &value_});
-  }
-  Input(Stage* owner, std::string name, int rank, std::string doc, Optional) {
-    owner->inputs_.push_back({{std::move(name), dtype_of<T>(), rank, std::move(doc), true}, &value_});
+  Input(Stage* owner, std::string name, int rank, std::string doc, InputFlags flags = {}) {
+    owner->inputs_.push_back(
+        {{std::move(name), dtype_of<T>(), rank, std::move(doc), flags.optional, flags.any_numeric}, &value_});
   }
   Input(const Input&) = delete;
   Input& operator=(const Input&) = delete;
@@ -226,7 +239,7 @@ template <class T>
 class Output {
  public:
   Output(Stage* owner, std::string name, int rank, std::string doc) {
-    owner->outputs_.push_back({{std::move(name), dtype_of<T>(), rank, std::move(doc), false}, &value_});
+    owner->outputs_.push_back({{std::move(name), dtype_of<T>(), rank, std::move(doc)}, &value_});
   }
   Output(const Output&) = delete;
 

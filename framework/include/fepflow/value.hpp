@@ -55,6 +55,10 @@ class Value {
   }
   const std::string& str() const;
 
+  /// The same numbers as another numeric dtype (a copy; the value itself
+  /// when the dtype already matches). Throws std::logic_error for strings.
+  Value converted(DType dtype) const;
+
  private:
   std::variant<std::monostate, xt::xarray<float>, xt::xarray<double>, xt::xarray<std::int64_t>,
                std::string>
