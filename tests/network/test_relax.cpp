@@ -100,7 +100,7 @@ xt::xarray<float> as_array(const std::vector<float>& values, std::vector<std::si
 }  // namespace
 
 TEST_CASE("relax reproduces the 16-node reference trajectory step by step", "[relax]") {
-  std::vector<hsize_t> shape;
+  std::vector<std::size_t> shape;
   const auto W = read_dataset<float>("/infer/W", &shape);
   const std::size_t n = shape.at(0);
   const auto bias = read_dataset<float>("/infer/b");
