@@ -423,16 +423,27 @@ void WorkFile::write_stage(const std::string& stage, const StageData& data) {
   std::lock_guard lock(hdf5_mutex());
   Handle f = open_file(work_, H5F_ACC_RDWR);
   const std::string path = "/" + stage;
+  // Written under a temporary name and renamed when complete, so a failed
+  // write (a full disk) never leaves a partial stage behind.
+  const std::string partial = "/.partial." + stage;
+  try {
+    Handle g = check(Handle(H5Gcreate2(f, partial.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose),
+                     "cannot create group '" + path + "' in '" + work_ + "'");
+    for (const auto& [key, value] : data.attributes) write_string_attribute(g, key, value);
+    for (const auto& [key, value] : data.numbers) write_number_attribute(g, key, value);
+    for (const auto& [key, value] : data.metrics) write_number_attribute(g, "metric." + key, value);
+    for (const auto& [port, value] : data.outputs) write_value(g, port, *value);
+  } catch (...) {
+    H5Ldelete(f, partial.c_str(), H5P_DEFAULT);
+    replaced_any_ = true;  // the deleted space is reclaimed by compaction
+    throw;
+  }
   if (H5Lexists(f, path.c_str(), H5P_DEFAULT) > 0) {
     H5Ldelete(f, path.c_str(), H5P_DEFAULT);
     replaced_any_ = true;
   }
-  Handle g = check(Handle(H5Gcreate2(f, path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose),
-                   "cannot create group '" + path + "' in '" + work_ + "'");
-  for (const auto& [key, value] : data.attributes) write_string_attribute(g, key, value);
-  for (const auto& [key, value] : data.numbers) write_number_attribute(g, key, value);
-  for (const auto& [key, value] : data.metrics) write_number_attribute(g, "metric." + key, value);
-  for (const auto& [port, value] : data.outputs) write_value(g, port, *value);
+  if (H5Lmove(f, partial.c_str(), f, path.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
+    fail("cannot store stage '" + stage + "' in '" + work_ + "'");
 }
 
 void WorkFile::set_root_attribute(const std::string& key, const std::string& value) {
