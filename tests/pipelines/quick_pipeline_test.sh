@@ -12,7 +12,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cd "$root"
-figures=(fig_faces fig_vfe fig_attractors fig_unique fig_gallery_noise_0_5 fig_gallery_noise_2 fig_precision_grid)
+figures=(fig_faces fig_vfe fig_attractors fig_unique fig_gallery_noise_0_5 fig_gallery_noise_2 fig_precision_grid
+         fig_precision_input)
 sets=()
 for f in "${figures[@]}"; do sets+=(--set "$f.file=$tmp/figures/$f.png"); done
 
