@@ -32,9 +32,7 @@ class AttractorGallery : public Stage {
     const std::size_t n = check_weights(*weights, "W");
     const std::size_t available = check_rows(*patterns, "patterns", n, "P patterns");
     const auto k = static_cast<std::size_t>(*count);
-    if (k > available)
-      throw ParamError("count", "count is " + std::to_string(k) + " but input 'patterns' has only " +
-                                    std::to_string(available) + " rows; expected count <= " + std::to_string(available));
+    check_pick_count(k, available);
     const auto chosen = choose_distinct(available, k, ctx.rng().substream(selection_substream));
     std::vector<float> starts(k * n);
     for (std::size_t j = 0; j < k; ++j)

@@ -64,9 +64,7 @@ class PrecisionGrid : public Stage {
     const std::size_t n = check_weights(*weights, "W");
     const std::size_t available = check_rows(*patterns, "patterns", n, "P patterns");
     const auto k_count = static_cast<std::size_t>(*count);
-    if (k_count > available)
-      throw ParamError("count", "count is " + std::to_string(k_count) + " but input 'patterns' has only " +
-                                    std::to_string(available) + " rows; expected count <= " + std::to_string(available));
+    check_pick_count(k_count, available);
     const auto [cell_betas, cell_signals] = settings_in_order();
     const std::size_t s_count = cell_betas.size(), cells = s_count * k_count;
 

@@ -67,4 +67,10 @@ network::RelaxResult relax_in_stage(Context& ctx, const network::RelaxProblem& p
   return result;
 }
 
+void check_pick_count(std::size_t count, std::size_t available) {
+  if (count > available)
+    throw ParamError("count", "count is " + std::to_string(count) + " but input 'patterns' has only " +
+                                  std::to_string(available) + " rows; expected count <= " + std::to_string(available));
+}
+
 }  // namespace fepflow::analysis

@@ -34,6 +34,10 @@ std::size_t check_weights(const xt::xarray<float>& weights, const std::string& p
 std::size_t check_rows(const xt::xarray<float>& rows, const std::string& port, std::size_t nodes,
                        const std::string& what, bool allow_empty = false);
 
+/// Checks a `count` parameter that picks distinct rows of `patterns`;
+/// throws ParamError("count") when it asks for more than there are.
+void check_pick_count(std::size_t count, std::size_t available);
+
 /// values (row-major) as an array of the given shape, for an output port.
 template <class T>
 xt::xarray<T> to_array(const std::vector<T>& values, const std::vector<std::size_t>& shape) {

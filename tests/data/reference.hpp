@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 #include <xtensor/xarray.hpp>
+#include <xtensor/xview.hpp>
 
 namespace fepflow::test {
 
@@ -28,6 +29,11 @@ xt::xarray<T> reference(const std::string& dataset) {
 inline const xt::xtensor<float, 3>& olivetti_images() {
   static const xt::xtensor<float, 3> images = data::load_olivetti_mat(olivetti_path);
   return images;
+}
+
+/// Faces 0-4, the ones the fixtures' preprocessing references start from.
+inline xt::xtensor<float, 3> first_five_faces() {
+  return xt::view(olivetti_images(), xt::range(0, 5), xt::all(), xt::all());
 }
 
 template <class A>

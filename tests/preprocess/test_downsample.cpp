@@ -12,21 +12,13 @@ using namespace fepflow;
 using Catch::Matchers::Contains;
 using fepflow::testing::run_stage;
 
-namespace {
-
-xt::xtensor<float, 3> first_five_faces() {
-  return xt::view(test::olivetti_images(), xt::range(0, 5), xt::all(), xt::all());
-}
-
-}  // namespace
-
 TEST_CASE("downsample: stride sampling matches NumPy exactly", "[preprocess][downsample]") {
   for (std::size_t size : {32, 16}) {
     INFO("size " << size);
     const auto expected = test::reference<float>("/downsample/size" + std::to_string(size) + "_images_0_4");
-    CHECK(test::max_abs_difference(preprocess::downsample_stride(first_five_faces(), size), expected) == 0.0);
+    CHECK(test::max_abs_difference(preprocess::downsample_stride(test::first_five_faces(), size), expected) == 0.0);
   }
-  CHECK((preprocess::downsample_stride(first_five_faces(), 64) == first_five_faces()));
+  CHECK((preprocess::downsample_stride(test::first_five_faces(), 64) == test::first_five_faces()));
 }
 
 TEST_CASE("downsample: block means", "[preprocess][downsample]") {
@@ -41,14 +33,14 @@ TEST_CASE("downsample: block means", "[preprocess][downsample]") {
 }
 
 TEST_CASE("downsample stage: methods and errors", "[preprocess][downsample]") {
-  const Value faces{xt::xarray<float>(first_five_faces())};
+  const Value faces{xt::xarray<float>(test::first_five_faces())};
   const auto stride = run_stage("downsample", {{"size", std::int64_t{32}}}, {{"images", faces}});
   CHECK(test::max_abs_difference(stride.array<float>("images"),
                                  test::reference<float>("/downsample/size32_images_0_4")) == 0.0);
   const auto mean = run_stage("downsample", {{"size", std::int64_t{32}}, {"method", std::string("mean")}},
                               {{"images", faces}});
   CHECK(test::max_abs_difference(mean.array<float>("images"),
-                                 preprocess::downsample_mean(first_five_faces(), 32)) == 0.0);
+                                 preprocess::downsample_mean(test::first_five_faces(), 32)) == 0.0);
 
   SECTION("a size that does not divide") {
     const auto f = test::failure_of([&] {
@@ -71,7 +63,7 @@ TEST_CASE("downsample stage: methods and errors", "[preprocess][downsample]") {
     CHECK_THAT(f.message, Contains("method") && Contains("stride"));
   }
   SECTION("NaN in the input") {
-    xt::xarray<float> bad = first_five_faces();
+    xt::xarray<float> bad = test::first_five_faces();
     bad(3, 10, 20) = std::numeric_limits<float>::infinity();
     const auto f = test::failure_of([&] {
       run_stage("downsample", {{"size", std::int64_t{32}}}, {{"images", Value(bad)}});

@@ -14,23 +14,15 @@ using namespace fepflow;
 using Catch::Matchers::Contains;
 using fepflow::testing::run_stage;
 
-namespace {
-
-xt::xtensor<float, 3> first_five_faces() {
-  return xt::view(test::olivetti_images(), xt::range(0, 5), xt::all(), xt::all());
-}
-
-}  // namespace
-
 TEST_CASE("zscore: grayscale faces match NumPy", "[preprocess][zscore]") {
-  const auto patterns = preprocess::zscore_rows(preprocess::flatten_images(first_five_faces()));
+  const auto patterns = preprocess::zscore_rows(preprocess::flatten_images(test::first_five_faces()));
   CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size64_gray_images_0_4")) <=
         1e-5);
 }
 
 TEST_CASE("zscore: 32 x 32 p75 edge maps match NumPy", "[preprocess][zscore]") {
   const auto edges =
-      preprocess::sobel_edge_maps(preprocess::downsample_stride(first_five_faces(), 32), 75.0, true);
+      preprocess::sobel_edge_maps(preprocess::downsample_stride(test::first_five_faces(), 32), 75.0, true);
   const auto patterns = preprocess::zscore_rows(preprocess::flatten_images(edges.edges));
   CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size32_edges_p75_images_0_4")) <=
         1e-5);
@@ -46,13 +38,13 @@ TEST_CASE("zscore: population std, and constant rows become zeros", "[preprocess
 }
 
 TEST_CASE("zscore stage: flattens row-major and checks its input", "[preprocess][zscore]") {
-  const Value faces{xt::xarray<float>(first_five_faces())};
+  const Value faces{xt::xarray<float>(test::first_five_faces())};
   const auto result = run_stage("zscore", {}, {{"images", faces}});
   const auto& patterns = result.array<float>("patterns");
   CHECK(test::max_abs_difference(patterns, test::reference<double>("/zscore/size64_gray_images_0_4")) <=
         1e-5);
 
-  xt::xarray<float> bad = first_five_faces();
+  xt::xarray<float> bad = test::first_five_faces();
   bad(4, 0, 63) = std::nanf("");
   const auto f = test::failure_of([&] { run_stage("zscore", {}, {{"images", Value(bad)}}); });
   CHECK_THAT(f.message, Contains("image 4") && Contains("row 0, column 63"));
