@@ -22,6 +22,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -124,6 +129,54 @@ class OutputLock {
   int fd_ = -1;
 };
 
+/// One thread that runs storage jobs in submission order, so that writing a
+/// large result (deflate is slow) does not hold back the stages that use it.
+class SerialWriter {
+ public:
+  SerialWriter() : thread_([this] { work(); }) {}
+  SerialWriter(const SerialWriter&) = delete;
+  SerialWriter& operator=(const SerialWriter&) = delete;
+  ~SerialWriter() { finish(); }
+
+  void submit(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+  }
+
+  /// Runs what was submitted, then stops the thread.
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return closing_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();  // jobs handle their own errors
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool closing_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 struct StagePlan {
   const StageConfig* config = nullptr;
   const StageInfo* info = nullptr;
@@ -163,7 +216,9 @@ class Runner {
     work_ = std::make_unique<detail::WorkFile>(output_, root_attributes());
     if (had_output) copy_previous_groups();
     load_cached_inputs();
+    writer_ = std::make_unique<SerialWriter>();
     execute(threads);
+    writer_->finish();
 
     report.interrupted = interrupted();
     const bool failed = std::any_of(plans_.begin(), plans_.end(),
@@ -385,13 +440,10 @@ class Runner {
       data.numbers = {{"seconds", seconds}, {"stage_version", p.info->version}};
       data.metrics = ctx.metrics();
       data.outputs = outputs;
-      work_->write_stage(name, data);
-      work_->publish();
-      detail::remove_checkpoint_file(output_, name);
+      // Consumers may start now; the results are stored meanwhile by the writer.
       for (auto& [port, value] : outputs) p.outputs[port] = value;
-      p.outcome.state = StageState::computed;
-      p.outcome.seconds = seconds;
-      p.outcome.metrics = data.metrics;
+      writer_->submit([this, &p, data = std::move(data), seconds] { store(p, data, seconds); });
+      return;
     } catch (const Cancelled&) {
       p.outcome.state = interrupted() ? StageState::cancelled : StageState::skipped;
       p.outcome.reason = interrupted() ? "interrupted" : "stopped: another stage failed";
@@ -404,12 +456,31 @@ class Runner {
     if (options_.observer) options_.observer->stage_finished(name, p.outcome.state, p.outcome.seconds);
   }
 
+  /// On the writer thread: stores a computed stage and publishes the file.
+  void store(StagePlan& p, const detail::StageData& data, double seconds) {
+    const std::string& name = p.config->name;
+    try {
+      work_->write_stage(name, data);
+      work_->publish();
+      detail::remove_checkpoint_file(output_, name);
+      p.outcome.state = StageState::computed;
+      p.outcome.metrics = data.metrics;
+    } catch (const std::exception& e) {
+      p.outcome.state = StageState::failed;
+      p.outcome.error = std::string("storing its results failed: ") + e.what();
+      failed_ = true;
+    }
+    p.outcome.seconds = seconds;
+    if (options_.observer) options_.observer->stage_finished(name, p.outcome.state, seconds);
+  }
+
   const Pipeline& pipeline_;
   const RunOptions& options_;
   std::string output_;
   detail::StoredRun previous_;
   std::vector<StagePlan> plans_;
   std::unique_ptr<detail::WorkFile> work_;
+  std::unique_ptr<SerialWriter> writer_;
   std::atomic<bool> failed_{false};
 };
 
