@@ -48,8 +48,7 @@ class AttractorGallery : public Stage {
     settings.steps = *steps;
     const auto result = relax_in_stage(ctx, problem, settings, std::nullopt, "attractor_gallery");
 
-    std::vector<double> r(k);
-    for (std::size_t j = 0; j < k; ++j) r[j] = pearson(result.final_states.data() + j * n, starts.data() + j * n, n);
+    const auto r = row_pearson(result.final_states.data(), starts.data(), k, n);
     std::vector<float> both(starts);
     both.insert(both.end(), result.final_states.begin(), result.final_states.end());
     indices = to_array(chosen, {k});

@@ -33,6 +33,12 @@ double pearson(const float* a, const float* b, std::size_t n) {
   return std::clamp(cross / std::sqrt(squares_a * squares_b), -1.0, 1.0);
 }
 
+std::vector<double> row_pearson(const float* a, const float* b, std::size_t rows, std::size_t n) {
+  std::vector<double> r(rows);
+  for (std::size_t k = 0; k < rows; ++k) r[k] = pearson(a + k * n, b + k * n, n);
+  return r;
+}
+
 double standard_deviation(const float* values, std::size_t n) {
   if (n == 0) return 0.0;
   const double m = mean_of(values, n);

@@ -15,6 +15,9 @@ namespace fepflow::analysis {
 /// vector makes it undefined (NumPy gives NaN); it counts as 0, as SPEC.md says.
 double pearson(const float* a, const float* b, std::size_t n);
 
+/// pearson(row k of a, row k of b) for each of `rows` rows of n values.
+std::vector<double> row_pearson(const float* a, const float* b, std::size_t rows, std::size_t n);
+
 /// The population standard deviation (ddof = 0), in double.
 double standard_deviation(const float* values, std::size_t n);
 

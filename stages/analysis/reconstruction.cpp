@@ -56,12 +56,8 @@ class Reconstruction : public Stage {
     const auto result =
         relax_in_stage(ctx, problem, settings, ctx.rng().substream(sampler_substream), "reconstruction");
 
-    std::vector<double> before(count), after(count);
-    for (std::size_t k = 0; k < count; ++k) {
-      const float* pattern = patterns->data() + k * n;
-      before[k] = pearson(cues.data() + k * n, pattern, n);
-      after[k] = pearson(result.mean_states.data() + k * n, pattern, n);
-    }
+    const auto before = row_pearson(cues.data(), patterns->data(), count, n);
+    const auto after = row_pearson(result.mean_states.data(), patterns->data(), count, n);
     noisy = to_array(cues, {count, n});
     reconstructions = to_array(result.mean_states, {count, n});
     noisy_scores = to_float_array(before, {count});

@@ -36,8 +36,7 @@ class Retention : public Stage {
     settings.steps = *steps;
     const auto result = relax_in_stage(ctx, problem, settings, std::nullopt, "retention");
 
-    std::vector<double> r(count);
-    for (std::size_t k = 0; k < count; ++k) r[k] = pearson(result.final_states.data() + k * n, patterns->data() + k * n, n);
+    const auto r = row_pearson(result.final_states.data(), patterns->data(), count, n);
     scores = to_float_array(r, {count});
     states = to_array(result.final_states, {count, n});
     settled = to_array(result.steps_taken, {count});
