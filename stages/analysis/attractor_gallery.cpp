@@ -38,11 +38,7 @@ class AttractorGallery : public Stage {
     for (std::size_t j = 0; j < k; ++j)
       std::copy_n(patterns->data() + static_cast<std::size_t>(chosen[j]) * n, n, starts.data() + j * n);
 
-    network::RelaxProblem problem;
-    problem.weights = weights->data();
-    problem.nodes = n;
-    problem.starts = starts.data();
-    problem.chains = k;
+    const auto problem = chains_on(*weights, starts.data(), k);
     network::RelaxSettings settings;
     settings.beta = *beta;
     settings.steps = *steps;

@@ -81,11 +81,7 @@ class PrecisionGrid : public Stage {
       chain_betas[cell] = cell_betas[s];
     }
 
-    network::RelaxProblem problem;
-    problem.weights = weights->data();
-    problem.nodes = n;
-    problem.starts = cues.data();
-    problem.chains = cells;
+    auto problem = chains_on(*weights, cues.data(), cells);
     problem.inputs = cues.data();
     problem.input_layout = network::InputLayout::per_chain;
     problem.chain_betas = chain_betas;

@@ -48,6 +48,15 @@ xt::xarray<float> to_float_array(const std::vector<double>& values, const std::v
   return array;
 }
 
+network::RelaxProblem chains_on(const xt::xarray<float>& W, const float* starts, std::size_t chains) {
+  network::RelaxProblem problem;
+  problem.weights = W.data();
+  problem.nodes = W.shape(0);
+  problem.starts = starts;
+  problem.chains = chains;
+  return problem;
+}
+
 network::RelaxResult relax_in_stage(Context& ctx, const network::RelaxProblem& problem,
                                     const network::RelaxSettings& settings, const std::optional<RandomStream>& noise,
                                     const std::string& label) {

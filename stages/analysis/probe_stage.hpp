@@ -50,6 +50,10 @@ xt::xarray<T> to_array(const std::vector<T>& values, const std::vector<std::size
 /// `render` takes for tile titles.
 xt::xarray<float> to_float_array(const std::vector<double>& values, const std::vector<std::size_t>& shape);
 
+/// `chains` start states (row-major, n each) relaxing on W (n x n): no
+/// input, every chain at RelaxSettings::beta, until the caller says more.
+network::RelaxProblem chains_on(const xt::xarray<float>& W, const float* starts, std::size_t chains);
+
 /// Runs network::relax for a stage: progress goes to ctx after every step (so
 /// Ctrl-C stops it), and the engine's std::invalid_argument becomes a
 /// fepflow::Error prefixed with `label`.

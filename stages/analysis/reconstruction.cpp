@@ -41,11 +41,7 @@ class Reconstruction : public Stage {
       noisy_copy(patterns->data() + k * n, n, *noise, 1.0, ctx.rng().substream(noise_substream).substream(k),
                  cues.data() + k * n);
 
-    network::RelaxProblem problem;
-    problem.weights = weights->data();
-    problem.nodes = n;
-    problem.starts = cues.data();
-    problem.chains = count;
+    auto problem = chains_on(*weights, cues.data(), count);
     problem.inputs = cues.data();
     problem.input_layout = network::InputLayout::per_chain;
     network::RelaxSettings settings;

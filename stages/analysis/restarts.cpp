@@ -46,11 +46,7 @@ class Restarts : public Stage {
       for (std::size_t i = 0; i < n; ++i) x0[i] = 2.0f * x0[i] - 1.0f;
     }
 
-    network::RelaxProblem problem;
-    problem.weights = weights->data();
-    problem.nodes = n;
-    problem.starts = starts.data();
-    problem.chains = count;
+    const auto problem = chains_on(*weights, starts.data(), count);
     network::RelaxSettings settings;
     settings.beta = *beta;
     settings.steps = *max_steps;

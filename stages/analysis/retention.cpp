@@ -26,11 +26,7 @@ class Retention : public Stage {
     const std::size_t n = check_weights(*weights, "W");
     const std::size_t count = check_rows(*patterns, "patterns", n, "P patterns");
 
-    network::RelaxProblem problem;
-    problem.weights = weights->data();
-    problem.nodes = n;
-    problem.starts = patterns->data();
-    problem.chains = count;
+    const auto problem = chains_on(*weights, patterns->data(), count);
     network::RelaxSettings settings;
     settings.beta = *beta;
     settings.steps = *steps;

@@ -25,8 +25,10 @@ std::ptrdiff_t reflect(std::ptrdiff_t i, std::ptrdiff_t n) {
 // scipy.ndimage uses for float32 images, so that gradients (and hence the
 // order of magnitudes the percentile threshold picks from) match it exactly.
 
-/// out(r, c) = in(r, c + 1) - in(r, c - 1) along `axis` (0: rows, 1: columns).
-xt::xtensor<float, 2> derivative_pass(const xt::xtensor<float, 2>& in, int axis) {
+/// out(r, c) = combine(prev, centre, next) of the neighbours along `axis`
+/// (0: rows, 1: columns), in double, rounded to float32.
+template <class Combine>
+xt::xtensor<float, 2> neighbour_pass(const xt::xtensor<float, 2>& in, int axis, const Combine& combine) {
   const auto rows = static_cast<std::ptrdiff_t>(in.shape()[0]);
   const auto cols = static_cast<std::ptrdiff_t>(in.shape()[1]);
   xt::xtensor<float, 2> out(in.shape());
@@ -34,23 +36,20 @@ xt::xtensor<float, 2> derivative_pass(const xt::xtensor<float, 2>& in, int axis)
     for (std::ptrdiff_t c = 0; c < cols; ++c) {
       const double next = axis == 0 ? in(reflect(r + 1, rows), c) : in(r, reflect(c + 1, cols));
       const double prev = axis == 0 ? in(reflect(r - 1, rows), c) : in(r, reflect(c - 1, cols));
-      out(r, c) = static_cast<float>(next - prev);
+      out(r, c) = static_cast<float>(combine(prev, static_cast<double>(in(r, c)), next));
     }
   return out;
 }
 
-/// out = [1, 2, 1] smoothing of `in` along `axis`.
+/// The central difference next - prev along `axis`.
+xt::xtensor<float, 2> derivative_pass(const xt::xtensor<float, 2>& in, int axis) {
+  return neighbour_pass(in, axis, [](double prev, double, double next) { return next - prev; });
+}
+
+/// The [1, 2, 1] smoothing along `axis`.
 xt::xtensor<float, 2> smoothing_pass(const xt::xtensor<float, 2>& in, int axis) {
-  const auto rows = static_cast<std::ptrdiff_t>(in.shape()[0]);
-  const auto cols = static_cast<std::ptrdiff_t>(in.shape()[1]);
-  xt::xtensor<float, 2> out(in.shape());
-  for (std::ptrdiff_t r = 0; r < rows; ++r)
-    for (std::ptrdiff_t c = 0; c < cols; ++c) {
-      const double next = axis == 0 ? in(reflect(r + 1, rows), c) : in(r, reflect(c + 1, cols));
-      const double prev = axis == 0 ? in(reflect(r - 1, rows), c) : in(r, reflect(c - 1, cols));
-      out(r, c) = static_cast<float>(2.0 * in(r, c) + (next + prev));
-    }
-  return out;
+  return neighbour_pass(in, axis,
+                        [](double prev, double centre, double next) { return 2.0 * centre + (next + prev); });
 }
 
 }  // namespace
