@@ -14,6 +14,7 @@
 #include <tbb/flow_graph.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
+#include <tbb/task_arena.h>
 #include <tbb/version.h>
 #include <xtensor/xtensor_config.hpp>
 
@@ -144,6 +145,11 @@ class SerialWriter {
       jobs_.push_back(std::move(job));
     }
     wake_.notify_one();
+  }
+
+  bool has_queued_jobs() {
+    std::lock_guard lock(mutex_);
+    return !jobs_.empty();
   }
 
   /// Runs what was submitted, then stops the thread.
@@ -424,7 +430,9 @@ class Runner {
       std::map<std::string, ValuePtr> inputs;
       for (const auto& [port, c] : p.config->inputs) inputs[port] = plan_of(c.stage).outputs.at(c.port);
       detail::connect_inputs(*p.stage, inputs);
-      p.stage->run(ctx);
+      // While it waits on its own parallel loops, a thread must not take up
+      // another stage: that stage would hold this one until it ended.
+      tbb::this_task_arena::isolate([&] { p.stage->run(ctx); });
       auto outputs = detail::collect_outputs(*p.stage);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
       detail::StageData data;
@@ -461,7 +469,8 @@ class Runner {
     const std::string& name = p.config->name;
     try {
       work_->write_stage(name, data);
-      work_->publish();
+      // Stages finishing together are published once: each publish copies the file.
+      if (!writer_->has_queued_jobs()) work_->publish();
       detail::remove_checkpoint_file(output_, name);
       p.outcome.state = StageState::computed;
       p.outcome.metrics = data.metrics;

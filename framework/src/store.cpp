@@ -4,6 +4,7 @@
 #include <fepflow/stage.hpp>
 
 #include <hdf5.h>
+#include <zlib.h>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -104,8 +105,8 @@ template <> hid_t file_type<float>() { return H5T_IEEE_F32LE; }
 template <> hid_t file_type<double>() { return H5T_IEEE_F64LE; }
 template <> hid_t file_type<std::int64_t>() { return H5T_STD_I64LE; }
 
-/// Whether large arrays are chunked and deflated: outputs are (they are kept),
-/// checkpoints are not (they are transient, and deflate runs at only ~35 MB/s).
+/// Whether large arrays are chunked and deflated: outputs are where deflate
+/// pays (they are kept), checkpoints never (they are transient).
 enum class Compression { large_arrays, none };
 
 template <class T>
@@ -122,9 +123,12 @@ void write_array(hid_t group, const std::string& name, const xt::xarray<T>& a, C
     const std::size_t row_bytes = a.size() / dims[0] * sizeof(T);
     chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], large / std::max<std::size_t>(1, row_bytes)));
     if (dims.size() == 1) chunk[0] = std::min<hsize_t>(dims[0], large / sizeof(T));
-    H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
-    H5Pset_shuffle(dcpl);
-    H5Pset_deflate(dcpl, 1);
+    const std::size_t chunk_elements = chunk[0] * (a.size() / dims[0]);
+    if (deflate_pays(a.data(), chunk_elements, sizeof(T))) {
+      H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+      H5Pset_shuffle(dcpl);
+      H5Pset_deflate(dcpl, 1);
+    }
   }
   Handle d = check(Handle(H5Dcreate2(group, name.c_str(), file_type<T>(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                           H5Dclose),
@@ -329,6 +333,19 @@ void remove_stale_files(const std::string& output) {
 }
 
 }  // namespace
+
+bool deflate_pays(const void* chunk, std::size_t elements, std::size_t element_size) {
+  constexpr double worth_it = 1.25;  // input / output
+  const std::size_t bytes = elements * element_size;
+  std::vector<unsigned char> shuffled(bytes);
+  const auto* in = static_cast<const unsigned char*>(chunk);
+  for (std::size_t i = 0; i < elements; ++i)
+    for (std::size_t b = 0; b < element_size; ++b) shuffled[b * elements + i] = in[i * element_size + b];
+  uLongf packed_size = compressBound(static_cast<uLong>(bytes));
+  std::vector<unsigned char> packed(packed_size);
+  if (compress2(packed.data(), &packed_size, shuffled.data(), static_cast<uLong>(bytes), 1) != Z_OK) return true;
+  return static_cast<double>(bytes) >= worth_it * static_cast<double>(packed_size);
+}
 
 const StoredStage* StoredRun::find(const std::string& stage) const {
   for (const auto& s : stages)

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -148,6 +149,8 @@ void check(const RelaxProblem& problem, const RelaxSettings& settings, bool has_
   if (settings.mode == RelaxMode::stochastic && !has_noise) fail("stochastic relaxation needs a random stream");
 }
 
+enum class Stop : char { running, converged, cycling, ran_out };
+
 // Advances one batch of chains through all steps, writing each chain's
 // results into `result` at its own index as soon as it stops.
 class BatchRun {
@@ -163,17 +166,18 @@ class BatchRun {
     running_.resize(chain_count);
     for (std::size_t r = 0; r < chain_count; ++r) running_[r] = first_chain + r;
     states_.assign(problem_.starts + first_chain * n_, problem_.starts + (first_chain + chain_count) * n_);
+    if (settings_.mode == RelaxMode::deterministic) previous_states_.resize(chain_count * n_);
     const std::size_t padded_chains = round_up(chain_count, tile_chains);
     packed_states_.resize(padded_chains * n_);
     fields_.resize(padded_chains * field_stride_);
-    stopped_.resize(chain_count);
+    stops_.resize(chain_count);
     for (std::int64_t step = 1; step <= settings_.steps && !running_.empty(); ++step) {
       multiply();
       advance(step);
       retire(step);
       if (on_step) on_step(static_cast<double>(step) / static_cast<double>(settings_.steps), running_.size());
     }
-    for (std::size_t r = 0; r < running_.size(); ++r) finish(r, settings_.steps, false);
+    for (std::size_t r = 0; r < running_.size(); ++r) finish(r, settings_.steps, Stop::ran_out);
   }
 
  private:
@@ -237,12 +241,20 @@ class BatchRun {
         float* x = states_.data() + r * n_;
         float largest_change = 0.0f;
         for (std::size_t i = 0; i < n_; ++i) largest_change = std::max(largest_change, std::fabs(x_new[i] - x[i]));
+        // Bit for bit: the same state gives the same fields, so the chain alternates from here on.
+        bool repeats = false;
+        if (!stochastic) {
+          float* before = previous_states_.data() + r * n_;
+          repeats = step >= 2 && std::memcmp(x_new.data(), before, n_ * sizeof(float)) == 0;
+          std::copy(x, x + n_, before);
+        }
         std::copy(x_new.begin(), x_new.end(), x);
         if (step - 1 >= start_) add_to_mean(chain, x, 1.0);
         if (settings_.keep_trajectory)
           std::copy(x, x + n_, result_.trajectory.data() + (trajectory_row * problem_.chains + chain) * n_);
-        stopped_[r] = (settings_.tol > 0.0 && static_cast<double>(largest_change) < settings_.tol) ||
-                      (!stochastic && largest_change == 0.0f);
+        const bool settled = (settings_.tol > 0.0 && static_cast<double>(largest_change) < settings_.tol) ||
+                             (!stochastic && largest_change == 0.0f);
+        stops_[r] = settled ? Stop::converged : repeats ? Stop::cycling : Stop::running;
       }
     });
   }
@@ -251,32 +263,47 @@ class BatchRun {
   void retire(std::int64_t step) {
     std::size_t kept = 0;
     for (std::size_t r = 0; r < running_.size(); ++r) {
-      if (stopped_[r]) {
-        finish(r, step, true);
+      if (stops_[r] != Stop::running) {
+        finish(r, step, stops_[r]);
         continue;
       }
       if (kept != r) {
         running_[kept] = running_[r];
-        std::copy_n(states_.begin() + static_cast<std::ptrdiff_t>(r * n_), n_,
-                    states_.begin() + static_cast<std::ptrdiff_t>(kept * n_));
+        move_row(states_, r, kept);
+        if (!previous_states_.empty()) move_row(previous_states_, r, kept);
       }
       ++kept;
     }
     running_.resize(kept);
   }
 
-  // A chain that stops after `step` keeps its state for the remaining steps.
-  void finish(std::size_t row, std::int64_t step, bool converged) {
+  void move_row(std::vector<float>& rows, std::size_t from, std::size_t to) const {
+    std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(from * n_), n_, rows.begin() + static_cast<std::ptrdiff_t>(to * n_));
+  }
+
+  // Writes the results of a chain that stops after `step`: it keeps its state
+  // for the remaining steps, or, in a 2-cycle, alternates with the one before.
+  void finish(std::size_t row, std::int64_t step, Stop how) {
     const std::size_t chain = running_[row];
-    const float* x = states_.data() + row * n_;
-    std::copy(x, x + n_, result_.final_states.data() + chain * n_);
-    result_.steps_taken[chain] = step;
-    result_.converged[chain] = converged ? 1 : 0;
-    const std::int64_t remaining = settings_.steps - std::max(step, start_);
-    if (remaining > 0) add_to_mean(chain, x, static_cast<double>(remaining));
+    const float* last = states_.data() + row * n_;
+    const float* before = how == Stop::cycling ? previous_states_.data() + row * n_ : last;
+    auto state_after = [&](std::int64_t s) { return (s - step) % 2 == 0 ? last : before; };
+    const float* final_state = state_after(settings_.steps);
+    std::copy(final_state, final_state + n_, result_.final_states.data() + chain * n_);
+    result_.steps_taken[chain] = how == Stop::converged ? step : settings_.steps;
+    result_.converged[chain] = how == Stop::converged ? 1 : 0;
+    result_.cycle_found[chain] = how == Stop::cycling ? step : 0;
+    const std::int64_t mean_from = std::max(step, start_) + 1, remaining = settings_.steps - mean_from + 1;
+    if (remaining > 0 && how == Stop::cycling) {
+      add_to_mean(chain, state_after(mean_from), static_cast<double>((remaining + 1) / 2));
+      add_to_mean(chain, state_after(mean_from + 1), static_cast<double>(remaining / 2));
+    } else if (remaining > 0) {
+      add_to_mean(chain, last, static_cast<double>(remaining));
+    }
     if (settings_.keep_trajectory)
-      for (auto k = static_cast<std::size_t>(step); k < static_cast<std::size_t>(settings_.steps); ++k)
-        std::copy(x, x + n_, result_.trajectory.data() + (k * problem_.chains + chain) * n_);
+      for (std::int64_t s = step + 1; s <= settings_.steps; ++s)
+        std::copy(state_after(s), state_after(s) + n_,
+                  result_.trajectory.data() + (static_cast<std::size_t>(s - 1) * problem_.chains + chain) * n_);
   }
 
   void add_to_mean(std::size_t chain, const float* x, double times) {
@@ -309,9 +336,10 @@ class BatchRun {
   const std::size_t thread_blocks_;
   std::vector<std::size_t> running_;  // the batch's running chains, in chain order
   std::vector<float> states_;         // their states, one row of n each
+  std::vector<float> previous_states_;  // deterministic runs: their states one step earlier
   AlignedFloats packed_states_;       // the same, packed for the product
   AlignedFloats fields_;              // W x for each running chain, one row of field_stride_ each
-  std::vector<char> stopped_;
+  std::vector<Stop> stops_;  // what the current step did to each running chain
 };
 
 }  // namespace
@@ -325,6 +353,7 @@ RelaxResult relax(const RelaxProblem& problem, const RelaxSettings& settings, co
   result.final_states.resize(chains * n);
   result.steps_taken.resize(chains);
   result.converged.resize(chains);
+  result.cycle_found.resize(chains);
   if (settings.keep_trajectory) result.trajectory.resize(static_cast<std::size_t>(settings.steps) * chains * n);
 
   std::vector<double> mean_sums(chains * n, 0.0);

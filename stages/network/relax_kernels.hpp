@@ -51,8 +51,10 @@ struct RelaxSettings {
   std::int64_t steps = 1;   // at most this many steps per chain
   RelaxMode mode = RelaxMode::deterministic;
   /// A chain stops once max_i |x_new_i - x_i| < tol (0: never by tolerance).
-  /// Deterministic chains also stop once the state no longer changes at all:
-  /// a fixed point stays fixed, so that changes no result.
+  /// Deterministic chains also stop once the state no longer changes at all
+  /// (a fixed point stays fixed) or once it repeats, bit for bit, the state of
+  /// two steps before (it alternates between two states from then on); their
+  /// results are then filled in as if they had run on, so that changes no result.
   double tol = 0.0;
   /// The mean state averages the states after steps burn_in + 1 ... steps,
   /// with burn_in clamped into [0, steps - 1].
@@ -62,13 +64,17 @@ struct RelaxSettings {
   std::size_t batch_size = 0;
 };
 
-/// A chain that stops early keeps its final state for the remaining steps:
-/// the mean and the trajectory count it there, as if it had kept running.
+/// A chain that stops early keeps its final state for the remaining steps (or,
+/// in a 2-cycle, its last two states in turn): the final state, the mean and
+/// the trajectory are those of running every step.
 struct RelaxResult {
-  std::vector<float> final_states;       // chains x nodes
-  std::vector<float> mean_states;        // chains x nodes
-  std::vector<std::int64_t> steps_taken;  // steps computed, the one that stopped the chain included
-  std::vector<std::int64_t> converged;    // 1: stopped by tol or at a fixed point; 0: ran all steps
+  std::vector<float> final_states;  // chains x nodes
+  std::vector<float> mean_states;   // chains x nodes
+  /// The step that stopped the chain by tol or at a fixed point; otherwise
+  /// RelaxSettings::steps (a chain in a 2-cycle stands for all of them).
+  std::vector<std::int64_t> steps_taken;
+  std::vector<std::int64_t> converged;    // 1: stopped by tol or at a fixed point; 0: otherwise
+  std::vector<std::int64_t> cycle_found;  // the step whose state repeated the one two steps before; 0: none
   std::vector<float> trajectory;          // steps x chains x nodes when kept: the state after each step
 };
 

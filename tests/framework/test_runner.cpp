@@ -6,6 +6,7 @@
 
 #include <fepflow/io.hpp>
 #include <fepflow/pipeline.hpp>
+#include <fepflow/random.hpp>
 #include <fepflow/version.hpp>
 
 #include "store.hpp"
@@ -232,4 +233,19 @@ TEST_CASE("an output that is not an HDF5 file is refused and left untouched", "[
   CHECK_THROWS_WITH(fepflow::run_pipeline(pipeline(chain, out), {}),
                     Catch::Contains("is not a readable HDF5 file"));
   CHECK(fepflow::test::read_file(out) == "my precious notes");
+}
+
+TEST_CASE("outputs are deflated only where that shrinks them well", "[runner][store]") {
+  const std::size_t count = 1 << 18;
+  // Trained couplings look like Gaussian float32 noise to deflate: stored raw.
+  std::vector<float> noise(count);
+  fepflow::RandomStream(9).fill_normal(noise.data(), count);
+  CHECK_FALSE(fepflow::detail::deflate_pays(noise.data(), count, sizeof(float)));
+  // 8-bit images scaled to [0, 1], and small counts, shrink several times.
+  std::vector<float> pixels(count);
+  for (std::size_t i = 0; i < count; ++i) pixels[i] = static_cast<float>((i / 64 + i % 64) % 256) / 255.0f;
+  CHECK(fepflow::detail::deflate_pays(pixels.data(), count, sizeof(float)));
+  std::vector<std::int64_t> steps(count);
+  for (std::size_t i = 0; i < count; ++i) steps[i] = static_cast<std::int64_t>(100 + i % 50);
+  CHECK(fepflow::detail::deflate_pays(steps.data(), count, sizeof(std::int64_t)));
 }

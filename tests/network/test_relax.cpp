@@ -241,6 +241,71 @@ TEST_CASE("A chain stops at an exact fixed point and keeps its state for the mea
   CHECK(result.metrics.at("not_converged") == 0.0);
 }
 
+TEST_CASE("A chain found in an exact 2-cycle stops and its results are those of running on", "[relax]") {
+  // W = -I and a huge beta: L(t) rounds to exactly -sign(x) in float32, so
+  // x0 = 0.5 gives -1, 1, -1, ...: step 3 repeats step 1.
+  const std::size_t n = 3;
+  std::vector<float> W(n * n, 0.0f);
+  for (std::size_t i = 0; i < n; ++i) W[i * n + i] = -1.0f;
+  const std::vector<float> x0 = {0.5f, -0.25f, 0.75f};
+  net::RelaxProblem problem;
+  problem.weights = W.data();
+  problem.nodes = n;
+  problem.starts = x0.data();
+  problem.chains = 1;
+  net::RelaxSettings settings;
+  settings.beta = 1e12;
+  settings.burn_in = 2;
+  settings.keep_trajectory = true;
+  for (std::int64_t steps : {8, 9}) {
+    INFO(steps << " steps");
+    settings.steps = steps;
+    const auto result = net::relax(problem, settings);
+    CHECK(result.cycle_found[0] == 3);
+    CHECK(result.steps_taken[0] == steps);
+    CHECK(result.converged[0] == 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float first = x0[i] > 0 ? -1.0f : 1.0f;  // the state after odd steps
+      CHECK(result.final_states[i] == (steps % 2 == 1 ? first : -first));
+      for (std::int64_t s = 1; s <= steps; ++s)
+        CHECK(result.trajectory[static_cast<std::size_t>(s - 1) * n + i] == (s % 2 == 1 ? first : -first));
+      // Steps 3 .. steps are averaged: 8 steps give 3 odd and 3 even states, 9 give 4 odd and 3 even.
+      const double expected_mean = steps == 8 ? 0.0 : first / 7.0;
+      CHECK(result.mean_states[i] == Approx(expected_mean).margin(1e-7));
+    }
+  }
+}
+
+TEST_CASE("Chains settling into a 2-cycle end as the step-by-step reference does", "[relax]") {
+  // A strong negative self-coupling makes every node flip sign each step; the
+  // float32 chains reach an exact 2-cycle and stop there, the double
+  // reference runs every step. An odd and an even step count check the phase.
+  const std::size_t n = 24, chains = 5;
+  auto W = normals(n * n, 0.1 / std::sqrt(static_cast<double>(n)), 31);
+  for (std::size_t i = 0; i < n; ++i) W[i * n + i] = -6.0f;
+  const auto x0 = normals(chains * n, 0.5, 32);
+  net::RelaxProblem problem;
+  problem.weights = W.data();
+  problem.nodes = n;
+  problem.starts = x0.data();
+  problem.chains = chains;
+  net::RelaxSettings settings;
+  settings.burn_in = 5;
+  for (std::int64_t steps : {300, 301}) {
+    settings.steps = steps;
+    const auto result = net::relax(problem, settings);
+    for (std::size_t c = 0; c < chains; ++c) {
+      INFO(steps << " steps, chain " << c);
+      CHECK(result.cycle_found[c] > 2);
+      CHECK(result.cycle_found[c] < 100);
+      CHECK(result.steps_taken[c] == steps);
+      const auto reference = reference_chain(W, n, x0.data() + c * n, nullptr, 1.0, settings, nullptr);
+      CHECK(largest_difference(&result.final_states[c * n], reference.final_state.data(), n) <= 1e-5);
+      CHECK(largest_difference(&result.mean_states[c * n], reference.mean_state.data(), n) <= 1e-5);
+    }
+  }
+}
+
 TEST_CASE("relax stops chains by tolerance and averages after the clamped burn-in", "[relax]") {
   const std::size_t n = 12, chains = 3;
   const auto W = contracting_weights(n, 11);
