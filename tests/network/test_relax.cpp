@@ -91,6 +91,17 @@ net::RelaxResult relax_with_threads(int threads, const net::RelaxProblem& proble
   return result;
 }
 
+// `chains` rows of x0 relaxing on W (n x n), without input until the test sets one.
+net::RelaxProblem free_chains(const std::vector<float>& W, std::size_t n, const std::vector<float>& x0,
+                              std::size_t chains) {
+  net::RelaxProblem problem;
+  problem.weights = W.data();
+  problem.nodes = n;
+  problem.starts = x0.data();
+  problem.chains = chains;
+  return problem;
+}
+
 xt::xarray<float> as_array(const std::vector<float>& values, std::vector<std::size_t> shape) {
   auto a = xt::xarray<float>::from_shape(shape);
   std::copy(values.begin(), values.end(), a.begin());
@@ -170,11 +181,7 @@ TEST_CASE("Batched relax equals chain-by-chain relax for any batch size and thre
   const auto u = normals(chains * n, 0.8, 7);
   std::vector<double> betas(chains);
   for (std::size_t c = 0; c < chains; ++c) betas[c] = 0.5 + 0.05 * static_cast<double>(c);
-  net::RelaxProblem problem;
-  problem.weights = W.data();
-  problem.nodes = n;
-  problem.starts = x0.data();
-  problem.chains = chains;
+  auto problem = free_chains(W, n, x0, chains);
   problem.inputs = u.data();
   problem.input_layout = net::InputLayout::per_chain;
   problem.chain_betas = betas;
@@ -248,11 +255,7 @@ TEST_CASE("A chain found in an exact 2-cycle stops and its results are those of 
   std::vector<float> W(n * n, 0.0f);
   for (std::size_t i = 0; i < n; ++i) W[i * n + i] = -1.0f;
   const std::vector<float> x0 = {0.5f, -0.25f, 0.75f};
-  net::RelaxProblem problem;
-  problem.weights = W.data();
-  problem.nodes = n;
-  problem.starts = x0.data();
-  problem.chains = 1;
+  const auto problem = free_chains(W, n, x0, 1);
   net::RelaxSettings settings;
   settings.beta = 1e12;
   settings.burn_in = 2;
@@ -284,11 +287,7 @@ TEST_CASE("Chains settling into a 2-cycle end as the step-by-step reference does
   auto W = normals(n * n, 0.1 / std::sqrt(static_cast<double>(n)), 31);
   for (std::size_t i = 0; i < n; ++i) W[i * n + i] = -6.0f;
   const auto x0 = normals(chains * n, 0.5, 32);
-  net::RelaxProblem problem;
-  problem.weights = W.data();
-  problem.nodes = n;
-  problem.starts = x0.data();
-  problem.chains = chains;
+  const auto problem = free_chains(W, n, x0, chains);
   net::RelaxSettings settings;
   settings.burn_in = 5;
   for (std::int64_t steps : {300, 301}) {
@@ -310,11 +309,7 @@ TEST_CASE("relax stops chains by tolerance and averages after the clamped burn-i
   const std::size_t n = 12, chains = 3;
   const auto W = contracting_weights(n, 11);
   const auto x0 = normals(chains * n, 0.7, 12);
-  net::RelaxProblem problem;
-  problem.weights = W.data();
-  problem.nodes = n;
-  problem.starts = x0.data();
-  problem.chains = chains;
+  const auto problem = free_chains(W, n, x0, chains);
   net::RelaxSettings settings;
   settings.steps = 50;
   settings.tol = 1e-4;
