@@ -209,7 +209,7 @@ void update_rows(float* W, std::size_t n, std::size_t first, const PendingTerms&
 // blocks of two batches of columns (block b: y_k[b * block_columns ...] for
 // k = 0, 1, ...), the gains in groups of 4 rows (group g: g_k[4 g ... 4 g + 3]
 // for k = 0, 1, ...). Only whole blocks and groups are packed.
-constexpr std::size_t packed_rows = 4;
+constexpr std::size_t packed_rows = 4;  // the row groups for_row_groups hands out
 constexpr std::size_t block_columns = 2 * lanes;
 
 class PackedTerms {
@@ -277,6 +277,7 @@ void update_rows_packed(float* W, std::size_t n, std::size_t first, const Pendin
 // Runs f<4>(i) for rows i, i+4, ... of [begin, end), then f<1> for the rest.
 template <class RowsFunction>
 void for_row_groups(std::size_t begin, std::size_t end, const RowsFunction& f) {
+  static_assert(packed_rows == 4 && chunk_rows % packed_rows == 0, "a chunk's row groups are the packed groups");
   std::size_t i = begin;
   for (; i + 4 <= end; i += 4) f(std::integral_constant<std::size_t, 4>(), i);
   for (; i < end; ++i) f(std::integral_constant<std::size_t, 1>(), i);
