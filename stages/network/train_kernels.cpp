@@ -218,12 +218,13 @@ class PackedTerms {
       : n_(n), count_(count), states_(n / block_columns * block_columns * count),
         gains_(n / packed_rows * packed_rows * count) {}
 
-  // Packs the whole blocks and groups that start in [begin, end), rows and columns alike.
+  // Packs the whole blocks and groups in the chunk [begin, end), rows and columns alike.
   void pack(const PendingTerms& pending, std::size_t begin, std::size_t end) {
-    for (std::size_t j = first_start(begin, block_columns); j < end && j + block_columns <= n_; j += block_columns)
+    static_assert(chunk_rows % block_columns == 0 && chunk_rows % packed_rows == 0, "chunks start blocks and groups");
+    for (std::size_t j = begin; j < end && j + block_columns <= n_; j += block_columns)
       for (std::size_t k = 0; k < count_; ++k)
         std::copy_n(pending.states[k] + j, block_columns, states_.data() + j * count_ + k * block_columns);
-    for (std::size_t i = first_start(begin, packed_rows); i < end && i + packed_rows <= n_; i += packed_rows)
+    for (std::size_t i = begin; i < end && i + packed_rows <= n_; i += packed_rows)
       for (std::size_t k = 0; k < count_; ++k)
         std::copy_n(pending.gains[k] + i, packed_rows, gains_.data() + i * count_ + k * packed_rows);
   }
@@ -233,8 +234,6 @@ class PackedTerms {
   const float* group(std::size_t i) const { return gains_.data() + i * count_; }   // the group from row i
 
  private:
-  static std::size_t first_start(std::size_t begin, std::size_t width) { return (begin + width - 1) / width * width; }
-
   std::size_t n_, count_;
   std::vector<float, xsimd::aligned_allocator<float>> states_;
   std::vector<float, xsimd::aligned_allocator<float>> gains_;
