@@ -223,7 +223,11 @@ class Runner {
     if (had_output) copy_previous_groups();
     load_cached_inputs();
     writer_ = std::make_unique<SerialWriter>();
-    execute(threads);
+    // One arena for the whole run: every thread can help any stage's parallel
+    // loops. (An arena of a stage's own, entered by the only worker thread,
+    // could never get a second thread: the main thread waits in another.)
+    tbb::task_arena arena(threads);
+    arena.execute([&] { execute(threads); });
     writer_->finish();
 
     report.interrupted = interrupted();

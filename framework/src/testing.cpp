@@ -4,6 +4,7 @@
 #include "suggest.hpp"
 
 #include <tbb/global_control.h>
+#include <tbb/task_arena.h>
 #include <tbb/info.h>
 
 namespace fepflow::testing {
@@ -80,7 +81,8 @@ StageResult run_stage(std::string_view type, const std::map<std::string, ParamVa
   hooks.load_checkpoint = [&] { return saved; };
   hooks.save_checkpoint = [&](const Checkpoint& c) { saved = c; };
   detail::StageContext ctx(options.name, RandomStream::for_stage(options.seed, options.name), threads, hooks);
-  stage->run(ctx);
+  tbb::task_arena arena(threads);  // as in a run: the stage's loops get `threads` threads
+  arena.execute([&] { stage->run(ctx); });
 
   StageResult result;
   for (auto& [port, value] : detail::collect_outputs(*stage)) result.outputs[port] = value;

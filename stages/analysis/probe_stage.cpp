@@ -1,7 +1,5 @@
 #include "analysis/probe_stage.hpp"
 
-#include <tbb/task_arena.h>
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -60,15 +58,10 @@ network::RelaxProblem chains_on(const xt::xarray<float>& W, const float* starts,
 network::RelaxResult relax_in_stage(Context& ctx, const network::RelaxProblem& problem,
                                     const network::RelaxSettings& settings, const std::optional<RandomStream>& noise,
                                     const std::string& label) {
-  // The engine's parallel loops run in an arena capped at the stage's thread
-  // limit; its results do not depend on that count.
-  tbb::task_arena arena(std::max(1, ctx.max_threads()));
   network::RelaxResult result;
   try {
-    arena.execute([&] {
-      result = network::relax(problem, settings, noise, [&](double fraction, std::size_t running) {
-        ctx.progress(fraction, std::to_string(running) + " chains running");
-      });
+    result = network::relax(problem, settings, noise, [&](double fraction, std::size_t running) {
+      ctx.progress(fraction, std::to_string(running) + " chains running");
     });
   } catch (const std::invalid_argument& e) {
     throw Error(label + ": " + e.what());

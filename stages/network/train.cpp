@@ -4,7 +4,6 @@
 
 #include <fepflow/fepflow.hpp>
 
-#include <tbb/task_arena.h>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
 
@@ -167,8 +166,6 @@ class Train : public Stage {
     }
     const std::int64_t first_epoch = state.next_epoch;
 
-    // The kernels split rows over the threads of the arena they run in.
-    tbb::task_arena arena(ctx.max_threads());
     const auto start = std::chrono::steady_clock::now();
     double last_save_seconds = 0;
     std::int64_t slice = 1;
@@ -177,7 +174,7 @@ class Train : public Stage {
       if (*checkpoint_every > 0)  // stop exactly at the checkpoint epochs
         end = std::min(end, (state.next_epoch / *checkpoint_every + 1) * *checkpoint_every);
       const auto slice_start = std::chrono::steady_clock::now();
-      arena.execute([&] { net::train_epochs(state, set, p, ctx.rng(), end, kernel); });
+      net::train_epochs(state, set, p, ctx.rng(), end, kernel);
       const double slice_seconds = seconds_since(slice_start);
       slice = std::max<std::int64_t>(1, std::llround(static_cast<double>(slice) * seconds_per_slice /
                                                      std::max(slice_seconds, 1e-6)));
@@ -190,7 +187,7 @@ class Train : public Stage {
       }
       report_progress(ctx, state, first_epoch, start);
     }
-    arena.execute([&] { net::apply_pending(state, p); });
+    net::apply_pending(state, p);
 
     const double seconds = seconds_since(start);
     const std::size_t tenth = std::max<std::size_t>(1, state.vfe.size() / 10);

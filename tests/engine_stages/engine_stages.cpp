@@ -3,8 +3,11 @@
 // cancellation and checkpoints.
 #include <fepflow/fepflow.hpp>
 
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 #include <xtensor/xarray.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
@@ -84,6 +87,60 @@ class Rendezvous : public fepflow::Stage {
   }
 };
 
+/// Meets the other stages of its `group` like Rendezvous; then, if `loop`
+/// > 0, waits until they have left and runs a parallel loop of `loop`
+/// iterations that must all be running at once: proof that a stage's loops
+/// get the run's threads, also the threads that just ran other stages.
+class LoopRendezvous : public fepflow::Stage {
+  fepflow::Param<std::string> group{this, "group", "g", "meeting point"};
+  fepflow::Param<std::int64_t> parties{this, "parties", 2, "stages that must meet", fepflow::at_least(1)};
+  fepflow::Param<std::int64_t> loop{this, "loop", 0, "iterations that must run at once", fepflow::at_least(0)};
+  fepflow::Param<double> timeout{this, "timeout", 30.0, "seconds to wait before failing", fepflow::positive()};
+  fepflow::Output<std::int64_t> together{this, "together", 0, "most loop iterations seen running at once"};
+  fepflow::Output<std::int64_t> arena_threads{this, "arena_threads", 0, "the concurrency of the arena it ran in"};
+
+  void run(fepflow::Context&) override {
+    arena_threads = xt::xarray<std::int64_t>(tbb::this_task_arena::max_concurrency());
+    static std::mutex mutex;
+    static std::condition_variable changed;
+    static std::map<std::string, std::int64_t> arrived, left, running, most_running;
+    const auto wait = [&](std::unique_lock<std::mutex>& lock, auto condition) {
+      return changed.wait_for(lock, std::chrono::duration<double>(*timeout), condition);
+    };
+    std::unique_lock lock(mutex);
+    ++arrived[*group];
+    changed.notify_all();
+    if (!wait(lock, [&] { return arrived[*group] >= *parties; }))
+      throw fepflow::Error("the stages of group '" + *group + "' did not all run at the same time");
+    if (*loop == 0) {
+      ++left[*group];
+      changed.notify_all();
+      together = xt::xarray<std::int64_t>(0);
+      return;
+    }
+    if (!wait(lock, [&] { return left[*group] >= *parties - 1; }))
+      throw fepflow::Error("the other stages of group '" + *group + "' did not finish");
+    lock.unlock();
+
+    tbb::parallel_for(
+        tbb::blocked_range<std::int64_t>(0, *loop, 1),
+        [&](const tbb::blocked_range<std::int64_t>&) {
+          std::unique_lock inner(mutex);
+          most_running[*group] = std::max(most_running[*group], ++running[*group]);
+          changed.notify_all();
+          wait(inner, [&] { return most_running[*group] >= *loop; });
+          --running[*group];
+        },
+        tbb::simple_partitioner());
+    lock.lock();
+    const std::int64_t most = most_running[*group];
+    if (most < *loop)
+      throw fepflow::Error("only " + std::to_string(most) + " of the " + std::to_string(*loop) +
+                           " iterations of the stage's parallel loop ran at once");
+    together = xt::xarray<std::int64_t>(most);
+  }
+};
+
 /// Counts to `steps`, one step per `step_seconds`, reporting progress and
 /// checkpointing every `checkpoint_every` steps; resumes from a checkpoint.
 class SlowCounter : public fepflow::Stage {
@@ -147,6 +204,7 @@ FEPFLOW_PLUGIN("engine_test_stages", "1.0") {
   registry.add<Add>("add", 1, "Adds two vectors");
   registry.add<Fail>("fail", 1, "Always fails with the given message");
   registry.add<Rendezvous>("rendezvous", 1, "Waits until N stages of a group run at once");
+  registry.add<LoopRendezvous>("loop_rendezvous", 1, "Meets its group, then needs N threads in a parallel loop");
   registry.add<SlowCounter>("slow_counter", 1, "Counts slowly, with progress and checkpoints");
   registry.add<WriteFile>("write_file", 1, "Writes the input's size to a file");
   registry.add<Describe>("describe_values", 1, "Counts values above a level, as text");

@@ -7,6 +7,7 @@
 #include <fepflow/io.hpp>
 #include <fepflow/pipeline.hpp>
 #include <fepflow/random.hpp>
+#include <fepflow/testing.hpp>
 #include <fepflow/version.hpp>
 
 #include "store.hpp"
@@ -169,6 +170,43 @@ TEST_CASE("independent branches run concurrently", "[runner][concurrency]") {
   const auto report = fepflow::run_pipeline(pipeline(yaml, dir.path("run.h5")), options);
   for (const auto& s : report.stages) INFO(s.name << ": " << s.error);
   CHECK(report.ok());
+}
+
+TEST_CASE("a stage's parallel loops get every thread, also the one that just ran another stage",
+          "[runner][concurrency]") {
+  // Two stages start together, one on each thread. Once `first` has ended,
+  // `second` runs a loop that needs both threads at once. Which thread runs
+  // which stage follows the order of the stages, so both orders are run.
+  fepflow::RunOptions options;
+  options.threads = 2;
+  for (int run = 0; run < 4; ++run) {
+    ScratchDir dir;
+    const std::string group = "loop" + std::to_string(run);
+    const std::string first = "  first: {type: loop_rendezvous, params: {group: " + group + "}}\n";
+    const std::string second = "  second: {type: loop_rendezvous, params: {group: " + group + ", loop: 2}}\n";
+    const std::string yaml = "stages:\n" + (run % 2 ? first + second : second + first);
+    const auto report = fepflow::run_pipeline(pipeline(yaml, dir.path("run.h5")), options);
+    for (const auto& s : report.stages) INFO(s.name << ": " << s.error);
+    REQUIRE(report.ok());
+    CHECK(fepflow::read_hdf5_dataset(dir.path("run.h5"), "/second/together").array<std::int64_t>()() == 2);
+    CHECK(fepflow::read_hdf5_dataset(dir.path("run.h5"), "/first/arena_threads").array<std::int64_t>()() == 2);
+  }
+}
+
+TEST_CASE("testing::run_stage gives the stage's parallel loops the threads asked for", "[runner][concurrency]") {
+  // The kernels split their work by the arena's concurrency.
+  fepflow::test::load_engine_test_stages();
+  for (const std::int64_t threads : {1, 2}) {
+    fepflow::testing::StageRunOptions options;
+    options.threads = static_cast<int>(threads);
+    const auto result = fepflow::testing::run_stage("loop_rendezvous",
+                                                    {{"group", "alone" + std::to_string(threads)},
+                                                     {"parties", std::int64_t{1}},
+                                                     {"loop", threads}},
+                                                    {}, options);
+    CHECK(result.array<std::int64_t>("together")() == threads);
+    CHECK(result.array<std::int64_t>("arena_threads")() == threads);
+  }
 }
 
 TEST_CASE("same pipeline and seed give bit-identical datasets with 1 or 2 threads", "[runner][reproducible]") {
