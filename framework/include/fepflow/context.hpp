@@ -33,6 +33,9 @@ class Context {
   /// the stage name. Key draws by item (chain, epoch, ...) through substreams.
   virtual const RandomStream& rng() const = 0;
   /// The most threads the stage's own parallel loops may use (--threads).
+  /// The stage runs inside the run's TBB arena of that many threads: call
+  /// TBB's parallel algorithms directly. (An arena of the stage's own would
+  /// lose threads: one that the run has lent to another stage cannot join it.)
   virtual int max_threads() const = 0;
 
   /// Reports progress in [0, 1] with a short detail ("epoch 120, VFE -3.2").
