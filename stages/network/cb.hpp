@@ -10,7 +10,14 @@
 // framework.
 #pragma once
 
+// GCC 12's AVX-512 intrinsics warn about their own deliberately undefined
+// registers once inlined (GCC bug 105593, fixed in later releases); the warning's
+// location is in those headers, which this first inclusion brings in.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <xsimd/xsimd.hpp>
+#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <cstddef>
