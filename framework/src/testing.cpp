@@ -4,8 +4,8 @@
 #include "suggest.hpp"
 
 #include <tbb/global_control.h>
-#include <tbb/task_arena.h>
 #include <tbb/info.h>
+#include <tbb/task_arena.h>
 
 namespace fepflow::testing {
 namespace {

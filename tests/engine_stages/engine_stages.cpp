@@ -65,37 +65,16 @@ class Fail : public fepflow::Stage {
 
 /// Waits until `parties` rendezvous stages of the same `group` are running at
 /// once: proof that independent branches run concurrently, without timing.
+/// With `loop` > 0 it then waits until the others have left and runs a
+/// parallel loop whose `loop` iterations must all be running at once: proof
+/// that a stage's loops get the run's threads, also those that just ran
+/// other stages.
 class Rendezvous : public fepflow::Stage {
   fepflow::Param<std::string> group{this, "group", "g", "meeting point"};
   fepflow::Param<std::int64_t> parties{this, "parties", 2, "how many must meet", fepflow::at_least(1)};
+  fepflow::Param<std::int64_t> loop{this, "loop", 0, "loop iterations that must run at once", fepflow::at_least(0)};
   fepflow::Param<double> timeout{this, "timeout", 30.0, "seconds to wait before failing", fepflow::positive()};
   fepflow::Output<std::int64_t> met{this, "met", 0, "how many had arrived when this one left"};
-
-  void run(fepflow::Context&) override {
-    static std::mutex mutex;
-    static std::condition_variable arrived;
-    static std::map<std::string, std::int64_t> counts;
-    std::unique_lock lock(mutex);
-    const std::int64_t count = ++counts[*group];
-    arrived.notify_all();
-    const bool all = arrived.wait_for(lock, std::chrono::duration<double>(*timeout),
-                                      [&] { return counts[*group] >= *parties; });
-    if (!all)
-      throw fepflow::Error("only " + std::to_string(counts[*group]) + " of " + std::to_string(*parties) +
-                           " stages of group '" + *group + "' were running at the same time");
-    met = xt::xarray<std::int64_t>(std::max(count, counts[*group]));
-  }
-};
-
-/// Meets the other stages of its `group` like Rendezvous; then, if `loop`
-/// > 0, waits until they have left and runs a parallel loop of `loop`
-/// iterations that must all be running at once: proof that a stage's loops
-/// get the run's threads, also the threads that just ran other stages.
-class LoopRendezvous : public fepflow::Stage {
-  fepflow::Param<std::string> group{this, "group", "g", "meeting point"};
-  fepflow::Param<std::int64_t> parties{this, "parties", 2, "stages that must meet", fepflow::at_least(1)};
-  fepflow::Param<std::int64_t> loop{this, "loop", 0, "iterations that must run at once", fepflow::at_least(0)};
-  fepflow::Param<double> timeout{this, "timeout", 30.0, "seconds to wait before failing", fepflow::positive()};
   fepflow::Output<std::int64_t> together{this, "together", 0, "most loop iterations seen running at once"};
   fepflow::Output<std::int64_t> arena_threads{this, "arena_threads", 0, "the concurrency of the arena it ran in"};
 
@@ -108,10 +87,12 @@ class LoopRendezvous : public fepflow::Stage {
       return changed.wait_for(lock, std::chrono::duration<double>(*timeout), condition);
     };
     std::unique_lock lock(mutex);
-    ++arrived[*group];
+    const std::int64_t count = ++arrived[*group];
     changed.notify_all();
     if (!wait(lock, [&] { return arrived[*group] >= *parties; }))
-      throw fepflow::Error("the stages of group '" + *group + "' did not all run at the same time");
+      throw fepflow::Error("only " + std::to_string(arrived[*group]) + " of " + std::to_string(*parties) +
+                           " stages of group '" + *group + "' were running at the same time");
+    met = xt::xarray<std::int64_t>(std::max(count, arrived[*group]));
     if (*loop == 0) {
       ++left[*group];
       changed.notify_all();
@@ -203,8 +184,7 @@ FEPFLOW_PLUGIN("engine_test_stages", "1.0") {
   registry.add<Scale>("scale", 1, "Multiplies an array by a factor");
   registry.add<Add>("add", 1, "Adds two vectors");
   registry.add<Fail>("fail", 1, "Always fails with the given message");
-  registry.add<Rendezvous>("rendezvous", 1, "Waits until N stages of a group run at once");
-  registry.add<LoopRendezvous>("loop_rendezvous", 1, "Meets its group, then needs N threads in a parallel loop");
+  registry.add<Rendezvous>("rendezvous", 1, "Waits until N stages of a group run at once, then for N threads in a loop");
   registry.add<SlowCounter>("slow_counter", 1, "Counts slowly, with progress and checkpoints");
   registry.add<WriteFile>("write_file", 1, "Writes the input's size to a file");
   registry.add<Describe>("describe_values", 1, "Counts values above a level, as text");

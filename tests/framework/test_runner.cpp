@@ -182,8 +182,8 @@ TEST_CASE("a stage's parallel loops get every thread, also the one that just ran
   for (int run = 0; run < 4; ++run) {
     ScratchDir dir;
     const std::string group = "loop" + std::to_string(run);
-    const std::string first = "  first: {type: loop_rendezvous, params: {group: " + group + "}}\n";
-    const std::string second = "  second: {type: loop_rendezvous, params: {group: " + group + ", loop: 2}}\n";
+    const std::string first = "  first: {type: rendezvous, params: {group: " + group + "}}\n";
+    const std::string second = "  second: {type: rendezvous, params: {group: " + group + ", loop: 2}}\n";
     const std::string yaml = "stages:\n" + (run % 2 ? first + second : second + first);
     const auto report = fepflow::run_pipeline(pipeline(yaml, dir.path("run.h5")), options);
     for (const auto& s : report.stages) INFO(s.name << ": " << s.error);
@@ -199,7 +199,7 @@ TEST_CASE("testing::run_stage gives the stage's parallel loops the threads asked
   for (const std::int64_t threads : {1, 2}) {
     fepflow::testing::StageRunOptions options;
     options.threads = static_cast<int>(threads);
-    const auto result = fepflow::testing::run_stage("loop_rendezvous",
+    const auto result = fepflow::testing::run_stage("rendezvous",
                                                     {{"group", "alone" + std::to_string(threads)},
                                                      {"parties", std::int64_t{1}},
                                                      {"loop", threads}},
