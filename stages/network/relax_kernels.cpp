@@ -301,9 +301,10 @@ class BatchRun {
       add_to_mean(chain, last, static_cast<double>(remaining));
     }
     if (settings_.keep_trajectory)
-      for (std::int64_t s = step + 1; s <= settings_.steps; ++s)
-        std::copy(state_after(s), state_after(s) + n_,
-                  result_.trajectory.data() + (static_cast<std::size_t>(s - 1) * problem_.chains + chain) * n_);
+      for (std::int64_t s = step + 1; s <= settings_.steps; ++s) {
+        const float* x = state_after(s);
+        std::copy(x, x + n_, result_.trajectory.data() + (static_cast<std::size_t>(s - 1) * problem_.chains + chain) * n_);
+      }
   }
 
   void add_to_mean(std::size_t chain, const float* x, double times) {

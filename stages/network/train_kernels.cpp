@@ -273,12 +273,12 @@ void update_rows_packed(float* W, std::size_t n, std::size_t first, const Pendin
   finish_update<R>(row, n, first, pending, zero_diagonal, x, h, vector_end, acc);
 }
 
-// Runs f<4>(i) for rows i, i+4, ... of [begin, end), then f<1> for the rest.
+// Runs f<packed_rows>(i) for rows i, i + packed_rows, ... of [begin, end),
+// then f<1> for the rest.
 template <class RowsFunction>
 void for_row_groups(std::size_t begin, std::size_t end, const RowsFunction& f) {
-  static_assert(packed_rows == 4 && chunk_rows % packed_rows == 0, "a chunk's row groups are the packed groups");
   std::size_t i = begin;
-  for (; i + 4 <= end; i += 4) f(std::integral_constant<std::size_t, 4>(), i);
+  for (; i + packed_rows <= end; i += packed_rows) f(std::integral_constant<std::size_t, packed_rows>(), i);
   for (; i < end; ++i) f(std::integral_constant<std::size_t, 1>(), i);
 }
 
