@@ -511,7 +511,17 @@ std::string checkpoint_path(const std::string& output, const std::string& stage)
   return output + ".checkpoints/" + stage + ".h5";
 }
 
+// The checkpoint folder is made by the first save and removed with the last
+// checkpoint; stages save and finish concurrently, so both hold this lock.
+namespace {
+std::mutex& checkpoint_folder_mutex() {
+  static std::mutex m;
+  return m;
+}
+}  // namespace
+
 void save_checkpoint_file(const std::string& path, const std::string& fingerprint, const Checkpoint& state) {
+  std::lock_guard folder_lock(checkpoint_folder_mutex());
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   const std::string staged = path + ".tmp-" + std::to_string(::getpid());
@@ -543,6 +553,7 @@ std::optional<Checkpoint> load_checkpoint_file(const std::string& path, const st
 }
 
 void remove_checkpoint_file(const std::string& output, const std::string& stage) {
+  std::lock_guard folder_lock(checkpoint_folder_mutex());
   std::error_code ec;
   const fs::path path = checkpoint_path(output, stage);
   fs::remove(path, ec);

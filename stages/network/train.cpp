@@ -176,8 +176,9 @@ class Train : public Stage {
       const auto slice_start = std::chrono::steady_clock::now();
       net::train_epochs(state, set, p, ctx.rng(), end, kernel);
       const double slice_seconds = seconds_since(slice_start);
-      slice = std::max<std::int64_t>(1, std::llround(static_cast<double>(slice) * seconds_per_slice /
-                                                     std::max(slice_seconds, 1e-6)));
+      // Clamped before rounding: a fast slice would otherwise grow it past int64.
+      const double next_slice = static_cast<double>(slice) * seconds_per_slice / std::max(slice_seconds, 1e-6);
+      slice = std::llround(std::clamp(next_slice, 1.0, static_cast<double>(*epochs)));
 
       // A cancelled run keeps its work: save it, then stop.
       if (ctx.cancelled() || checkpoint_due(state, ctx, last_save_seconds)) {

@@ -16,8 +16,8 @@
 #include <xtensor/xio.hpp>
 #include <xtensor/xmath.hpp>
 
+#include <atomic>
 #include <filesystem>
-
 #include <thread>
 
 using fepflow::StageState;
@@ -262,6 +262,36 @@ TEST_CASE("an interrupted run keeps finished stages and resumes a stage from its
   const auto visited = fepflow::read_hdf5_dataset(out, "/count/visited").array<std::int64_t>();
   CHECK(visited == xt::arange<std::int64_t>(400));
   CHECK_FALSE(std::filesystem::exists(fepflow::detail::checkpoint_path(out, "count")));
+}
+
+// A stage that finishes removes the checkpoint folder once it is empty; a
+// stage saving its first checkpoint at that moment must still save it (CI
+// once saw the train stage fail here when the stage before it was stored).
+TEST_CASE("a checkpoint is saved while another stage's checkpoint is removed", "[runner][cancel]") {
+  ScratchDir dir;
+  const auto out = dir.path("run.h5");
+  const auto saved = fepflow::detail::checkpoint_path(out, "saver");
+  const fepflow::Checkpoint state{{"count", fepflow::Value(xt::xarray<std::int64_t>(7))}};
+  std::atomic<bool> saving{true};
+  std::thread remover([&] {
+    while (saving) fepflow::detail::remove_checkpoint_file(out, "finished");
+  });
+  int failures = 0;
+  std::string error;
+  for (int i = 0; i < 300; ++i) {
+    try {
+      fepflow::detail::save_checkpoint_file(saved, "fp", state);
+      if (!fepflow::detail::load_checkpoint_file(saved, "fp")) ++failures;
+    } catch (const std::exception& e) {
+      ++failures;
+      error = e.what();
+    }
+    fepflow::detail::remove_checkpoint_file(out, "saver");  // the next save makes the folder again
+  }
+  saving = false;
+  remover.join();
+  INFO(error);
+  CHECK(failures == 0);
 }
 
 TEST_CASE("an output that is not an HDF5 file is refused and left untouched", "[runner]") {
