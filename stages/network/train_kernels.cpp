@@ -36,6 +36,15 @@ namespace {
 using Batch = xsimd::batch<float>;
 constexpr std::size_t lanes = Batch::size;
 
+// A row's dot product keeps one partial sum per column modulo 16, each adding
+// its columns in order, and folds the 16 in one fixed order (fold_block),
+// whatever the vector width: the 16 lanes are one AVX-512 batch, two AVX2
+// batches or four SSE ones (batch p: columns p * lanes ... within a block of
+// 16), so training gives the same bits on AVX2 and AVX-512 machines.
+constexpr std::size_t block_width = 16;
+constexpr std::size_t parts = block_width / lanes;
+static_assert(block_width % lanes == 0, "a block of columns is whole batches");
+
 // Rows are handled in fixed chunks: whatever the thread count, a chunk is
 // processed whole, by the same code, and sums across rows add per-chunk
 // partials in chunk order. This is what makes results thread-count invariant.
@@ -63,67 +72,67 @@ void for_each_chunk(std::size_t chunks, const Body& body) {
       tbb::static_partitioner());
 }
 
-// acc's lanes summed, plus a[j] * b[j] for the columns past the last full batch.
-float finish_dot(const Batch& acc, const float* a, const float* b, std::size_t vector_end, std::size_t n) {
-  float sum = xsimd::hadd(acc);
+// A row's partial sums: one block of 16 lanes.
+using Partials = Batch[parts];
+
+// The 16 partial sums added in the order of AVX-512's horizontal add (lane i
+// plus lane i + 8, then i + 4, then pairs), plus a[j] * b[j] for the columns
+// past the last whole block.
+float finish_dot(const Partials& partials, const float* a, const float* b, std::size_t vector_end, std::size_t n) {
+  alignas(64) float v[block_width];
+  for (std::size_t p = 0; p < parts; ++p) partials[p].store_aligned(v + p * lanes);
+  float eighths[8], quarters[4];
+  for (std::size_t i = 0; i < 8; ++i) eighths[i] = v[i] + v[i + 8];
+  for (std::size_t i = 0; i < 4; ++i) quarters[i] = eighths[i] + eighths[i + 4];
+  float sum = (quarters[0] + quarters[1]) + (quarters[2] + quarters[3]);
   for (std::size_t j = vector_end; j < n; ++j) sum = std::fma(a[j], b[j], sum);
   return sum;
 }
 
+std::size_t blocks_end(std::size_t n) { return n - n % block_width; }
+
+// The batch of a block that column j (a multiple of lanes) falls in.
+constexpr std::size_t part_of(std::size_t j) { return j % block_width / lanes; }
+
 float dot(const float* a, const float* b, std::size_t n) {
-  const std::size_t vector_end = n - n % lanes;
-  Batch acc(0.0f);
+  Partials acc;
+  for (auto& partial : acc) partial = Batch(0.0f);
+  const std::size_t vector_end = blocks_end(n);
   for (std::size_t j = 0; j < vector_end; j += lanes)
-    acc = xsimd::fma(Batch::load_unaligned(a + j), Batch::load_unaligned(b + j), acc);
+    acc[part_of(j)] = xsimd::fma(Batch::load_unaligned(a + j), Batch::load_unaligned(b + j), acc[part_of(j)]);
   return finish_dot(acc, a, b, vector_end, n);
 }
 
-// The row kernels below take R rows and C (1 or 2) column batches at a time:
-// R * C independent FMA chains keep the FMA units busy, and each load of x or
-// of a pending state serves R rows. Batch b of a row's product goes to
-// accumulator b % 2 and every element gets its pending terms in order, so a
-// row's results do not depend on R or on how the columns were grouped.
 template <std::size_t R>
-using RowAccumulators = Batch[R][2];
-
-// acc[r] += W[first + r, j..] * x[j..] for C batches from column j (j / lanes + c even for c = 0).
-template <std::size_t R, std::size_t C>
-void multiply_batches(const float* const (&row)[R], const float* x, std::size_t j, RowAccumulators<R>& acc) {
-  for (std::size_t c = 0; c < C; ++c) {
-    const Batch xb = Batch::load_unaligned(x + j + c * lanes);
-    for (std::size_t r = 0; r < R; ++r) acc[r][c] = xsimd::fma(Batch::load_unaligned(row[r] + j + c * lanes), xb, acc[r][c]);
-  }
-}
-
-// Runs batches(C = 2) over pairs of full batches, then batches(C = 1) over a
-// last odd one; returns where the full batches end.
-template <class Batches>
-std::size_t for_column_batches(std::size_t n, const Batches& batches) {
-  const std::size_t vector_end = n - n % lanes;
-  std::size_t j = 0;
-  for (; j + 2 * lanes <= vector_end; j += 2 * lanes) batches(std::integral_constant<std::size_t, 2>(), j);
-  if (j < vector_end) batches(std::integral_constant<std::size_t, 1>(), j);
-  return vector_end;
-}
+using RowPartials = Batch[R][parts];
 
 template <std::size_t R, class Float>
-void point_rows(Float* W, std::size_t n, std::size_t first, Float* (&row)[R], RowAccumulators<R>& acc) {
+void point_rows(Float* W, std::size_t n, std::size_t first, Float* (&row)[R], RowPartials<R>& acc) {
   for (std::size_t r = 0; r < R; ++r) {
     row[r] = W + (first + r) * n;
-    acc[r][0] = acc[r][1] = Batch(0.0f);
+    for (auto& partial : acc[r]) partial = Batch(0.0f);
   }
 }
+
+// The product takes product_rows rows at a time: 8 independent FMA chains
+// keep the FMA units busy (8 rows with AVX-512, 4 with AVX2), and each load of
+// x serves all of them.
+constexpr std::size_t product_rows = std::max<std::size_t>(1, 8 / parts);
 
 // h[i] = W[i, :] . x for the R rows from `first`.
 template <std::size_t R>
 void multiply_rows(const float* W, std::size_t n, std::size_t first, const float* x, float* h) {
   const float* row[R];
-  RowAccumulators<R> acc;
+  RowPartials<R> acc;
   point_rows(W, n, first, row, acc);
-  const std::size_t vector_end = for_column_batches(n, [&](auto batches, std::size_t j) {
-    multiply_batches<R, decltype(batches)::value>(row, x, j, acc);
-  });
-  for (std::size_t r = 0; r < R; ++r) h[first + r] = finish_dot(acc[r][0] + acc[r][1], row[r], x, vector_end, n);
+  const std::size_t vector_end = blocks_end(n);
+  for (std::size_t j = 0; j < vector_end; j += block_width)
+    for (std::size_t p = 0; p < parts; ++p) {
+      const Batch xb = Batch::load_unaligned(x + j + p * lanes);
+      for (std::size_t r = 0; r < R; ++r)
+        acc[r][p] = xsimd::fma(Batch::load_unaligned(row[r] + j + p * lanes), xb, acc[r][p]);
+    }
+  for (std::size_t r = 0; r < R; ++r) h[first + r] = finish_dot(acc[r], row[r], x, vector_end, n);
 }
 
 // Rank-1 terms not yet applied to W: W += gains[k] (outer) states[k], k < count.
@@ -133,11 +142,28 @@ struct PendingTerms {
   std::size_t count;
 };
 
+// The update kernels below take R rows and C (1 or 2) batches of columns at a
+// time: R * C independent FMA chains, and each load of a pending state serves
+// R rows. Every element gets its pending terms in order, so a row's results do
+// not depend on R or on how the columns were grouped.
+
+// Runs batches(C = 2) over pairs of batches, then batches(C = 1) over a last
+// odd one (with AVX-512, a last odd block), up to the last whole block;
+// returns where the whole blocks end.
+template <class Batches>
+std::size_t for_column_batches(std::size_t n, const Batches& batches) {
+  const std::size_t vector_end = blocks_end(n);
+  std::size_t j = 0;
+  for (; j + 2 * lanes <= vector_end; j += 2 * lanes) batches(std::integral_constant<std::size_t, 2>(), j);
+  if (j < vector_end) batches(std::integral_constant<std::size_t, 1>(), j);
+  return vector_end;
+}
+
 // Stores C updated batches w of the R rows from column j (clearing W_ii if
 // asked) and, with x given, adds them to the rows' products.
 template <std::size_t R, std::size_t C>
 void store_updated(float* const (&row)[R], std::size_t first, bool zero_diagonal, const float* x, std::size_t j,
-                   Batch (&w)[R][C], RowAccumulators<R>& acc) {
+                   Batch (&w)[R][C], RowPartials<R>& acc) {
   for (std::size_t r = 0; r < R; ++r) {
     const std::size_t i = first + r;
     for (std::size_t c = 0; c < C; ++c) {
@@ -151,8 +177,9 @@ void store_updated(float* const (&row)[R], std::size_t first, bool zero_diagonal
   }
   if (x)
     for (std::size_t c = 0; c < C; ++c) {
-      const Batch xb = Batch::load_unaligned(x + j + c * lanes);
-      for (std::size_t r = 0; r < R; ++r) acc[r][c] = xsimd::fma(w[r][c], xb, acc[r][c]);
+      const std::size_t column = j + c * lanes;
+      const Batch xb = Batch::load_unaligned(x + column);
+      for (std::size_t r = 0; r < R; ++r) acc[r][part_of(column)] = xsimd::fma(w[r][c], xb, acc[r][part_of(column)]);
     }
 }
 
@@ -160,7 +187,7 @@ void store_updated(float* const (&row)[R], std::size_t first, bool zero_diagonal
 // W_ii = 0 if asked, and with x given accumulates the updated rows' products.
 template <std::size_t R, std::size_t C>
 void update_batches(float* const (&row)[R], std::size_t first, const PendingTerms& pending, bool zero_diagonal,
-                    const float* x, std::size_t j, RowAccumulators<R>& acc) {
+                    const float* x, std::size_t j, RowPartials<R>& acc) {
   Batch w[R][C];
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t c = 0; c < C; ++c) w[r][c] = Batch::load_unaligned(row[r] + j + c * lanes);
@@ -178,14 +205,14 @@ void update_batches(float* const (&row)[R], std::size_t first, const PendingTerm
 // The columns of an update past vector_end, then the rows' products.
 template <std::size_t R>
 void finish_update(float* const (&row)[R], std::size_t n, std::size_t first, const PendingTerms& pending,
-                   bool zero_diagonal, const float* x, float* h, std::size_t vector_end, RowAccumulators<R>& acc) {
+                   bool zero_diagonal, const float* x, float* h, std::size_t vector_end, RowPartials<R>& acc) {
   for (std::size_t r = 0; r < R; ++r) {
     for (std::size_t j = vector_end; j < n; ++j) {
       float w = row[r][j];
       for (std::size_t k = 0; k < pending.count; ++k) w = std::fma(pending.gains[k][first + r], pending.states[k][j], w);
       row[r][j] = (zero_diagonal && j == first + r) ? 0.0f : w;
     }
-    if (x) h[first + r] = finish_dot(acc[r][0] + acc[r][1], row[r], x, vector_end, n);
+    if (x) h[first + r] = finish_dot(acc[r], row[r], x, vector_end, n);
   }
 }
 
@@ -196,7 +223,7 @@ template <std::size_t R>
 void update_rows(float* W, std::size_t n, std::size_t first, const PendingTerms& pending, bool zero_diagonal,
                  const float* x, float* h) {
   float* row[R];
-  RowAccumulators<R> acc;
+  RowPartials<R> acc;
   point_rows(W, n, first, row, acc);
   const std::size_t vector_end = for_column_batches(n, [&](auto batches, std::size_t j) {
     update_batches<R, decltype(batches)::value>(row, first, pending, zero_diagonal, x, j, acc);
@@ -206,32 +233,32 @@ void update_rows(float* W, std::size_t n, std::size_t first, const PendingTerms&
 
 // The pending terms copied into the order update_rows_packed reads them, so
 // that its loads are one sequential stream each and stay in L1: the states in
-// blocks of two batches of columns (block b: y_k[b * block_columns ...] for
-// k = 0, 1, ...), the gains in groups of 4 rows (group g: g_k[4 g ... 4 g + 3]
-// for k = 0, 1, ...). Only whole blocks and groups are packed.
-constexpr std::size_t packed_rows = 4;  // the row groups for_row_groups hands out
-constexpr std::size_t block_columns = 2 * lanes;
+// pairs of batches of columns (pair b: y_k[b * pair_columns ...] for k = 0, 1,
+// ...), the gains in groups of 4 rows (group g: g_k[4 g ... 4 g + 3] for
+// k = 0, 1, ...). Only whole pairs and groups are packed.
+constexpr std::size_t packed_rows = 4;
+constexpr std::size_t pair_columns = 2 * lanes;
 
 class PackedTerms {
  public:
   PackedTerms(std::size_t n, std::size_t count)
-      : n_(n), count_(count), states_(n / block_columns * block_columns * count),
+      : n_(n), count_(count), states_(n / pair_columns * pair_columns * count),
         gains_(n / packed_rows * packed_rows * count) {}
 
-  // Packs the whole blocks and groups in the chunk [begin, end), rows and columns alike.
+  // Packs the whole pairs and groups in the chunk [begin, end), rows and columns alike.
   void pack(const PendingTerms& pending, std::size_t begin, std::size_t end) {
-    static_assert(chunk_rows % block_columns == 0 && chunk_rows % packed_rows == 0, "chunks start blocks and groups");
-    for (std::size_t j = begin; j < end && j + block_columns <= n_; j += block_columns)
+    static_assert(chunk_rows % pair_columns == 0 && chunk_rows % packed_rows == 0, "chunks start pairs and groups");
+    for (std::size_t j = begin; j < end && j + pair_columns <= n_; j += pair_columns)
       for (std::size_t k = 0; k < count_; ++k)
-        std::copy_n(pending.states[k] + j, block_columns, states_.data() + j * count_ + k * block_columns);
+        std::copy_n(pending.states[k] + j, pair_columns, states_.data() + j * count_ + k * pair_columns);
     for (std::size_t i = begin; i < end && i + packed_rows <= n_; i += packed_rows)
       for (std::size_t k = 0; k < count_; ++k)
         std::copy_n(pending.gains[k] + i, packed_rows, gains_.data() + i * count_ + k * packed_rows);
   }
 
   std::size_t count() const { return count_; }
-  const float* block(std::size_t j) const { return states_.data() + j * count_; }  // the block from column j
-  const float* group(std::size_t i) const { return gains_.data() + i * count_; }   // the group from row i
+  const float* pair(std::size_t j) const { return states_.data() + j * count_; }  // the pair from column j
+  const float* group(std::size_t i) const { return gains_.data() + i * count_; }  // the group from row i
 
  private:
   std::size_t n_, count_;
@@ -246,17 +273,18 @@ void update_rows_packed(float* W, std::size_t n, std::size_t first, const Pendin
                         const PackedTerms& packed, bool zero_diagonal, const float* x, float* h) {
   constexpr std::size_t R = packed_rows;
   float* row[R];
-  RowAccumulators<R> acc;
+  RowPartials<R> acc;
   point_rows(W, n, first, row, acc);
   const float* gains = packed.group(first);
-  const std::size_t blocks_end = n - n % block_columns;
-  for (std::size_t j = 0; j < blocks_end; j += block_columns) {
+  const std::size_t vector_end = blocks_end(n);
+  const std::size_t pairs_end = vector_end - vector_end % pair_columns;
+  for (std::size_t j = 0; j < pairs_end; j += pair_columns) {
     Batch w[R][2];
     for (std::size_t r = 0; r < R; ++r)
       for (std::size_t c = 0; c < 2; ++c) w[r][c] = Batch::load_unaligned(row[r] + j + c * lanes);
-    const float* states = packed.block(j);
+    const float* states = packed.pair(j);
     for (std::size_t k = 0; k < packed.count(); ++k) {
-      Batch y0 = Batch::load_aligned(states + k * block_columns), y1 = Batch::load_aligned(states + k * block_columns + lanes);
+      Batch y0 = Batch::load_aligned(states + k * pair_columns), y1 = Batch::load_aligned(states + k * pair_columns + lanes);
       // Keeps the states in registers: GCC would otherwise fold their loads into every row's FMA.
       asm("" : "+x"(y0.data), "+x"(y1.data));
       for (std::size_t r = 0; r < R; ++r) {
@@ -268,17 +296,15 @@ void update_rows_packed(float* W, std::size_t n, std::size_t first, const Pendin
     store_updated<R, 2>(row, first, zero_diagonal, x, j, w, acc);
   }
   // A last single batch, then single columns, as update_rows does them.
-  const std::size_t vector_end = n - n % lanes;
-  if (blocks_end < vector_end) update_batches<R, 1>(row, first, pending, zero_diagonal, x, blocks_end, acc);
+  if (pairs_end < vector_end) update_batches<R, 1>(row, first, pending, zero_diagonal, x, pairs_end, acc);
   finish_update<R>(row, n, first, pending, zero_diagonal, x, h, vector_end, acc);
 }
 
-// Runs f<packed_rows>(i) for rows i, i + packed_rows, ... of [begin, end),
-// then f<1> for the rest.
-template <class RowsFunction>
+// Runs f<G>(i) for rows i, i + G, ... of [begin, end), then f<1> for the rest.
+template <std::size_t G, class RowsFunction>
 void for_row_groups(std::size_t begin, std::size_t end, const RowsFunction& f) {
   std::size_t i = begin;
-  for (; i + packed_rows <= end; i += packed_rows) f(std::integral_constant<std::size_t, packed_rows>(), i);
+  for (; i + G <= end; i += G) f(std::integral_constant<std::size_t, G>(), i);
   for (; i < end; ++i) f(std::integral_constant<std::size_t, 1>(), i);
 }
 
@@ -495,7 +521,7 @@ class DeferredLoop : TrainingLoop {
       const std::size_t begin = chunk * chunk_rows, end = std::min(n_, begin + chunk_rows);
       float* h = field_.data();
       if (flush)
-        for_row_groups(begin, end, [&](auto rows, std::size_t i) {
+        for_row_groups<packed_rows>(begin, end, [&](auto rows, std::size_t i) {
           if constexpr (decltype(rows)::value == packed_rows)
             update_rows_packed(W, n_, i, terms, packed_, params_.zero_diagonal, x, h);
           else
@@ -504,7 +530,7 @@ class DeferredLoop : TrainingLoop {
       if (!x) {
         std::fill(h + begin, h + end, 0.0f);
       } else if (!flush) {
-        for_row_groups(begin, end, [&](auto rows, std::size_t i) {
+        for_row_groups<product_rows>(begin, end, [&](auto rows, std::size_t i) {
           multiply_rows<decltype(rows)::value>(W, n_, i, x, h);
         });
         correct_field(terms, x, begin, end);
@@ -589,7 +615,7 @@ void apply_pending(TrainState& state, const TrainParams& params) {
   float* W = state.weights.data();
   for_each_chunk(chunk_count(n), [&](std::size_t chunk) {
     const std::size_t begin = chunk * chunk_rows, end = std::min(n, begin + chunk_rows);
-    for_row_groups(begin, end, [&](auto rows, std::size_t i) {
+    for_row_groups<packed_rows>(begin, end, [&](auto rows, std::size_t i) {
       update_rows<decltype(rows)::value>(W, n, i, terms, params.zero_diagonal, nullptr, nullptr);
     });
   });
