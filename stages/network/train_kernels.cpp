@@ -37,7 +37,7 @@ using Batch = xsimd::batch<float>;
 constexpr std::size_t lanes = Batch::size;
 
 // A row's dot product keeps one partial sum per column modulo 16, each adding
-// its columns in order, and folds the 16 in one fixed order (fold_block),
+// its columns in order, and folds the 16 in one fixed order (finish_dot),
 // whatever the vector width: the 16 lanes are one AVX-512 batch, two AVX2
 // batches or four SSE ones (batch p: columns p * lanes ... within a block of
 // 16), so training gives the same bits on AVX2 and AVX-512 machines.
