@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 namespace fepflow::cb {
 
@@ -55,14 +56,19 @@ inline double log_positive(double q) {
   }
   return std::fma(static_cast<double>(k), 0.69314718055994530942, std::log1p(m - 1.0));
 }
+// The batch form splits q's bits itself (q is positive and normal wherever
+// its result is kept): xsimd 8.1's frexp does not compile for AVX-512 at -O0.
 template <class Arch>
 xsimd::batch<double, Arch> log_positive(const xsimd::batch<double, Arch>& q) {
   using V = xsimd::batch<double, Arch>;
-  xsimd::batch<xsimd::as_integer_t<double>, Arch> exponent;
-  const V fraction = xsimd::frexp(q, exponent);
+  using Bits = xsimd::batch<std::int64_t, Arch>;
+  const Bits bits = xsimd::bitwise_cast<Bits>(q);
+  const Bits mantissa = bits & Bits(0x000fffffffffffff);
+  const V fraction = xsimd::bitwise_cast<V>(mantissa | Bits(0x3fe0000000000000));  // in [1/2, 1)
+  const V exponent = xsimd::to_float(bits >> 52) - V(1022.0);                        // q = fraction 2^exponent
   const auto low = fraction < V(0.70710678118654752440);
   const V m = xsimd::select(low, fraction + fraction, fraction);
-  const V k = xsimd::to_float(exponent) - xsimd::select(low, V(1.0), V(0.0));
+  const V k = exponent - xsimd::select(low, V(1.0), V(0.0));
   return xsimd::fma(k, V(0.69314718055994530942), xsimd::log1p(m - V(1.0)));
 }
 
