@@ -45,8 +45,9 @@ xsimd::batch<double, Arch> select(const xsimd::batch_bool<double, Arch>& conditi
 
 // log q for q > 0, as k ln 2 + log1p(m - 1) with q = m 2^k and m in
 // [sqrt(1/2), sqrt(2)), where m - 1 is exact. xsimd's log rounds a few inputs
-// in a thousand differently on AVX2 and AVX-512; frexp and log1p give the
-// same bits on both, which keeps the training's VFE independent of the ISA.
+// in a thousand differently on AVX2 and AVX-512; splitting off the exponent
+// and xsimd's log1p give the same bits on both, which keeps the training's
+// VFE independent of the ISA.
 inline double log_positive(double q) {
   int k = 0;
   double m = std::frexp(q, &k);

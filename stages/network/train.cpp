@@ -22,7 +22,8 @@ namespace net = fepflow::network;
 // The deferred kernel's flush schedule is part of the arithmetic: changing
 // the deferral changes W in its last bits, so it must come with a new stage
 // version (checkpoints and cached results of the old one are then ignored).
-// Version 2: the VFE's logarithm gives the same bits on AVX2 and AVX-512.
+// Version 2: sums grouped by 16 columns whatever the vector width, and the
+// VFE's logarithm without xsimd's log: the same bits on AVX2 and AVX-512.
 constexpr net::KernelOptions kernel{net::UpdateKernel::deferred, 16};
 constexpr int stage_version = 2;
 
