@@ -5,24 +5,19 @@
 
 #include "network/train_kernels.hpp"
 
-#include <cstdint>
-#include <cstring>
+#include <fepflow/hash.hpp>
+
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fepflow::test {
 
-inline std::uint64_t fnv1a(const void* data, std::size_t bytes) {
-  std::uint64_t hash = 14695981039346656037ull;
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < bytes; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
-  return hash;
-}
-
+// The SHA-256 of the values' bytes.
 template <class T>
-std::uint64_t hash_of(const std::vector<T>& values) {
-  return fnv1a(values.data(), values.size() * sizeof(T));
+std::string hash_of(const std::vector<T>& values) {
+  return sha256_hex(std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
 }
 
 // One line per case: sizes with and without a last odd block of 16 columns
@@ -54,8 +49,8 @@ inline std::string describe_trainings() {
     net::train_epochs(state, {patterns.data(), count, n}, params, RandomStream::for_stage(42, "network"),
                       params.epochs, c.kernel);
     net::apply_pending(state, params);
-    out << n << " nodes: W " << std::hex << hash_of(state.weights) << " vfe " << hash_of(state.vfe) << " order "
-        << hash_of(state.order) << std::dec << "\n";
+    out << n << " nodes: W " << hash_of(state.weights) << " vfe " << hash_of(state.vfe) << " order "
+        << hash_of(state.order) << "\n";
   }
   return out.str();
 }
